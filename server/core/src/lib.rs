@@ -1,0 +1,19 @@
+//! The heart of Basalt: the collection schema model and its validation, record values
+//! and their codec, ids, the filter language, the error-code table, the port traits the
+//! engines implement (record store), and the services that use them.
+//!
+//! This crate does no IO of its own and must never depend on poem, sled, tantivy or
+//! casbin: concrete engines live in their own crates and are wired by the binary.
+
+pub mod codec;
+pub mod error;
+pub mod filter;
+pub mod ids;
+pub mod schema;
+pub mod store;
+pub mod time;
+pub mod record;
+pub mod value;
+
+pub use error::{Code, Error, FieldError, Kind, Result};
+pub use value::Value;

@@ -1,0 +1,134 @@
+//! The collection schema model, in PocketBase's JSON shape.
+//!
+//! A [`Collection`] is what clients send and receive; once checked it is compiled into
+//! an immutable `Arc<Collection>` in a [`Catalog`] snapshot (see `catalog`).
+
+mod catalog;
+mod field;
+mod index;
+mod validate;
+
+pub use catalog::Catalog;
+pub use field::{Field, FieldKind};
+pub use index::IndexDef;
+pub use validate::{validate_collection, Changes};
+
+use serde::{Deserialize, Serialize};
+
+/// `base`, `auth` or `view`. Only base and auth are served today.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum CollectionType {
+    #[default]
+    Base,
+    Auth,
+    View,
+}
+
+/// The API rules of a collection. `None` = superusers only, `Some("")` = everyone,
+/// otherwise a filter expression.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Rules {
+    #[serde(default)]
+    pub list_rule: Option<String>,
+    #[serde(default)]
+    pub view_rule: Option<String>,
+    #[serde(default)]
+    pub create_rule: Option<String>,
+    #[serde(default)]
+    pub update_rule: Option<String>,
+    #[serde(default)]
+    pub delete_rule: Option<String>,
+}
+
+/// A collection definition as stored and served.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Collection {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type", default)]
+    pub kind: CollectionType,
+    #[serde(default)]
+    pub system: bool,
+    #[serde(default)]
+    pub fields: Vec<Field>,
+    #[serde(default)]
+    pub indexes: Vec<String>,
+    #[serde(flatten)]
+    pub rules: Rules,
+    /// Auth collections only: who may authenticate, and who may manage other records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_rule: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manage_rule: Option<Option<String>>,
+    #[serde(default)]
+    pub created: String,
+    #[serde(default)]
+    pub updated: String,
+    /// Parsed `indexes`, filled by validation.
+    #[serde(skip)]
+    pub index_defs: Vec<IndexDef>,
+    /// The next unused storage slot (see [`Field::slot`]); persisted with the collection.
+    #[serde(skip)]
+    pub next_slot: u32,
+}
+
+impl Collection {
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// The position of a field in [`Collection::fields`] (and so in a record's values).
+    pub fn field_pos(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+
+    pub fn field_by_id(&self, id: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.id == id)
+    }
+
+    pub fn is_auth(&self) -> bool {
+        self.kind == CollectionType::Auth
+    }
+
+    /// Whether `name` matches this collection by id or (case-insensitively) by name.
+    pub fn matches(&self, id_or_name: &str) -> bool {
+        self.id == id_or_name || self.name.eq_ignore_ascii_case(id_or_name)
+    }
+}
+
+/// What is persisted for a collection: the public definition plus the internal
+/// storage slots, versioned so that a future change of shape has a tested migration.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "version")]
+pub enum StoredCollection {
+    #[serde(rename = "1")]
+    V1 { collection: Collection, slots: Vec<(String, u32)>, next_slot: u32 },
+}
+
+impl StoredCollection {
+    pub fn from_collection(c: &Collection) -> StoredCollection {
+        let slots = c.fields.iter().map(|f| (f.id.clone(), f.slot)).collect();
+        StoredCollection::V1 { collection: c.clone(), slots, next_slot: c.next_slot }
+    }
+
+    /// Restores the collection with its slots; index definitions are re-parsed.
+    pub fn into_collection(self) -> crate::Result<Collection> {
+        let StoredCollection::V1 { mut collection, slots, next_slot } = self;
+        for field in &mut collection.fields {
+            if let Some((_, slot)) = slots.iter().find(|(id, _)| *id == field.id) {
+                field.slot = *slot;
+            }
+        }
+        collection.next_slot = next_slot;
+        collection.index_defs = collection
+            .indexes
+            .iter()
+            .map(|sql| IndexDef::parse(sql, &collection))
+            .collect::<Result<_, _>>()
+            .map_err(|e| crate::Error::internal(format!("stored index no longer parses: {e}")))?;
+        Ok(collection)
+    }
+}

@@ -1,0 +1,91 @@
+//! The port the record store implements. sled is the embedded default; the trait is
+//! shaped so a SQL or distributed key-value engine can implement it too: atomic
+//! multi-record writes with unique checks, a change feed, and query execution that is
+//! handed the whole compiled query.
+
+use std::sync::Arc;
+
+use crate::filter::{Filter, Lookup, SortKey};
+use crate::record::Record;
+use crate::schema::Collection;
+use crate::Result;
+
+/// A position in the change log. Strictly increasing in commit order.
+pub type Seq = u64;
+
+/// One mutation inside an atomic [`RecordStore::commit`].
+#[derive(Clone, Debug)]
+pub enum Write {
+    /// Insert a new record; fails with `validation_not_unique` on `id` if it exists.
+    Create { collection: Arc<Collection>, record: Record },
+    /// Replace `old` by `new`; fails with [`crate::Code::Conflict`] if the stored record
+    /// is no longer `old` (a concurrent writer won), so callers re-read and retry.
+    Update { collection: Arc<Collection>, old: Record, new: Record },
+    /// Remove the record; fails with `Conflict` if it is no longer `old`.
+    Delete { collection: Arc<Collection>, old: Record },
+}
+
+/// What the change log remembers of a write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub seq: Seq,
+    pub collection_id: String,
+    pub record_id: String,
+    pub action: Action,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+}
+
+/// A compiled list query over one collection.
+#[derive(Clone, Debug, Default)]
+pub struct Query {
+    pub filter: Option<Filter>,
+    /// Empty = storage order (by id). A [`SortKey::Random`] shuffles.
+    pub sort: Vec<SortKey>,
+    pub offset: usize,
+    pub limit: usize,
+    /// Whether the total number of matches is wanted (`skipTotal` off).
+    pub count_total: bool,
+}
+
+/// One page of results.
+#[derive(Clone, Debug, Default)]
+pub struct Page {
+    pub records: Vec<Record>,
+    /// `Some` when [`Query::count_total`] was set.
+    pub total: Option<usize>,
+}
+
+/// The record store. Methods block; async callers use `spawn_blocking`.
+pub trait RecordStore: Lookup + Send + Sync + 'static {
+    /// Every stored collection, with storage slots and parsed indexes.
+    fn load_collections(&self) -> Result<Vec<Collection>>;
+
+    /// Creates or replaces a collection definition. When `old` is given, indexes that
+    /// changed are rebuilt from the records (failing with `validation_not_unique` on
+    /// `indexes` if existing data breaks a new unique index, leaving everything as it was).
+    fn put_collection(&self, old: Option<&Collection>, new: &Collection) -> Result<Seq>;
+
+    /// Removes a collection with all its records and indexes.
+    fn delete_collection(&self, collection: &Collection) -> Result<Seq>;
+
+    /// Applies all writes atomically together with their index and change-log entries.
+    /// Unique-index violations fail the whole commit with a validation error naming the
+    /// fields. The result is committed but not yet necessarily durable: see [`Self::sync`].
+    fn commit(&self, writes: Vec<Write>) -> Result<Seq>;
+
+    /// Blocks until everything up to `seq` is on disk. Concurrent callers share one
+    /// flush (group commit).
+    fn sync(&self, seq: Seq) -> Result<()>;
+
+    /// Runs a list query: filter, sort, page, and optionally count.
+    fn query(&self, collection: &Arc<Collection>, query: &Query) -> Result<Page>;
+
+    /// Change-log entries after `after`, oldest first, at most `limit`.
+    fn changes_since(&self, after: Seq, limit: usize) -> Result<Vec<Change>>;
+}
