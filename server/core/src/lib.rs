@@ -5,11 +5,14 @@
 //! This crate does no IO of its own and must never depend on poem, sled, tantivy or
 //! casbin: concrete engines live in their own crates and are wired by the binary.
 
+pub mod auth;
 pub mod codec;
 pub mod error;
 pub mod filter;
 pub mod ids;
 pub mod schema;
+#[cfg(feature = "wip-services")]
+pub mod service;
 pub mod store;
 pub mod time;
 pub mod record;

@@ -1,0 +1,144 @@
+//! What every handler extracts: the state, the caller's token and the request facts
+//! that rules can see (`@request.*`), plus body and query parsing with limits.
+
+use std::sync::Arc;
+
+use basalt_core::filter::RequestInfo;
+use basalt_core::service::{Principal, Services};
+use basalt_core::{Code, Error, FieldError};
+use poem::http::header;
+use poem::{FromRequest, Request, RequestBody};
+use serde_json::{Map, Value as Json};
+
+use crate::{ApiError, AppState};
+
+/// Limits of the HTTP layer.
+#[derive(Clone, Debug)]
+pub struct HttpLimits {
+    /// Largest JSON or form body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> HttpLimits {
+        HttpLimits { max_body_bytes: 32 << 20 }
+    }
+}
+
+/// The request context of a handler.
+pub struct Ctx {
+    pub state: Arc<AppState>,
+    token: String,
+    pub request: RequestInfo,
+}
+
+impl<'a> FromRequest<'a> for Ctx {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Ctx> {
+        let state = req
+            .data::<Arc<AppState>>()
+            .cloned()
+            .ok_or_else(|| ApiError(Error::internal("application state missing")))?;
+        let token = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let mut headers = Map::new();
+        for (name, value) in req.headers() {
+            if let Ok(v) = value.to_str() {
+                headers.insert(name.as_str().to_ascii_lowercase().replace('-', "_"), Json::String(v.to_owned()));
+            }
+        }
+        let request = RequestInfo {
+            method: req.method().as_str().to_owned(),
+            headers,
+            query: query_map(req),
+            ..RequestInfo::default()
+        };
+        Ok(Ctx { state, token, request })
+    }
+}
+
+impl Ctx {
+    /// Runs `f` on the blocking pool with the resolved caller: the store blocks, and the
+    /// token is resolved there too so a request costs one hop.
+    pub async fn run<T, F>(self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Services, Principal, RequestInfo) -> basalt_core::Result<T> + Send + 'static,
+    {
+        let Ctx { state, token, request } = self;
+        let services = state.services.clone();
+        tokio::task::spawn_blocking(move || {
+            let principal = services.principal_from_token(&token);
+            f(&services, principal, request)
+        })
+        .await
+        .map_err(|e| ApiError(Error::internal(format!("blocking task failed: {e}"))))?
+        .map_err(ApiError)
+    }
+}
+
+/// The query string as a JSON map of strings (last value wins).
+pub fn query_map(req: &Request) -> Map<String, Json> {
+    let mut map = Map::new();
+    for (k, v) in form_pairs(req.uri().query().unwrap_or_default()) {
+        map.insert(k, Json::String(v));
+    }
+    map
+}
+
+fn form_pairs(s: &str) -> Vec<(String, String)> {
+    s.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let decode = |x: &str| {
+                let x = x.replace('+', " ");
+                urlencoding::decode(&x).map(|c| c.into_owned()).unwrap_or(x)
+            };
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+/// A query parameter as text ("" when absent).
+pub fn param<'a>(request: &'a RequestInfo, name: &str) -> &'a str {
+    request.query.get(name).and_then(Json::as_str).unwrap_or_default()
+}
+
+fn invalid_body(message: String) -> ApiError {
+    ApiError(
+        Error::new(Code::InvalidBody, "Failed to load the submitted data due to invalid formatting.")
+            .with_field("body", FieldError::new("validation_invalid_body", message)),
+    )
+}
+
+/// Reads a JSON object or form body (empty → `{}`) within the size limit.
+pub async fn read_body(req: &Request, body: poem::Body, limit: usize) -> Result<Map<String, Json>, ApiError> {
+    let bytes = body.into_bytes_limit(limit).await.map_err(|e| match e {
+        poem::error::ReadBodyError::PayloadTooLarge => ApiError(Error::new(
+            Code::PayloadTooLarge,
+            format!("The request body may be at most {limit} bytes."),
+        )),
+        other => invalid_body(other.to_string()),
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    let content_type = req.content_type().unwrap_or_default().to_ascii_lowercase();
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        let text = std::str::from_utf8(&bytes).map_err(|e| invalid_body(e.to_string()))?;
+        let mut map = Map::new();
+        for (k, v) in form_pairs(text) {
+            map.insert(k, Json::String(v));
+        }
+        return Ok(map);
+    }
+    match serde_json::from_slice::<Json>(&bytes) {
+        Ok(Json::Object(map)) => Ok(map),
+        Ok(_) => Err(invalid_body("the body must be a JSON object".into())),
+        Err(e) => Err(invalid_body(e.to_string())),
+    }
+}

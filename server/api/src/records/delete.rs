@@ -1,0 +1,18 @@
+use basalt_core::service::Action;
+use poem::handler;
+use poem::http::StatusCode;
+use poem::web::Path;
+
+use crate::context::Ctx;
+use crate::ApiError;
+
+#[handler]
+pub async fn delete_record(ctx: Ctx, Path((collection, id)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+    ctx.run(move |s, who, request| {
+        let c = s.collection(&collection)?;
+        let permit = s.authorize(&who, &c, Action::Delete, request)?;
+        s.delete_record(&permit, &c, &id)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,29 @@
+use basalt_core::service::{Action, ListParams};
+use poem::handler;
+use poem::web::{Json, Path};
+use serde_json::Value;
+
+use crate::context::{param, Ctx};
+use crate::ApiError;
+
+#[handler]
+pub async fn list_records(ctx: Ctx, Path(collection): Path<String>) -> Result<Json<Value>, ApiError> {
+    let r = &ctx.request;
+    let params = ListParams {
+        page: param(r, "page").parse().ok(),
+        per_page: param(r, "perPage").parse().ok(),
+        sort: param(r, "sort").to_owned(),
+        filter: param(r, "filter").to_owned(),
+        skip_total: matches!(param(r, "skipTotal"), "1" | "true"),
+        expand: param(r, "expand").to_owned(),
+        fields: param(r, "fields").to_owned(),
+    };
+    let out = ctx
+        .run(move |s, who, request| {
+            let c = s.collection(&collection)?;
+            let permit = s.authorize(&who, &c, Action::List, request)?;
+            s.list_records(&who, &permit, &c, &params)
+        })
+        .await?;
+    Ok(Json(serde_json::to_value(out).unwrap_or(Value::Null)))
+}

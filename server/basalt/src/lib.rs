@@ -1,0 +1,110 @@
+//! The Basalt binary's library half: process configuration, wiring of the concrete
+//! engines (sled store) into the services, and [`run`], which serves the API on a
+//! given listener until a shutdown signal — so tests start the real server on
+//! `127.0.0.1:0`.
+//!
+//! This is the only crate that names concrete implementations.
+
+pub mod cli;
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use basalt_api::{AppState, HttpLimits};
+use basalt_core::service::{Limits, Services};
+use basalt_storage::{SledOptions, SledStore};
+use poem::listener::{Acceptor, TcpAcceptor};
+use poem::Server;
+
+/// Process configuration: what needs a restart to change.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The data directory (`./basalt_data` by default).
+    pub dir: PathBuf,
+    /// sled's page cache, in bytes.
+    pub cache_bytes: u64,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config { dir: PathBuf::from("basalt_data"), cache_bytes: 64 << 20, max_body_bytes: 32 << 20 }
+    }
+}
+
+/// Opens the data directory and builds the services on it.
+pub fn open_services(config: &Config) -> anyhow::Result<Arc<Services>> {
+    std::fs::create_dir_all(&config.dir).with_context(|| format!("creating data directory {}", config.dir.display()))?;
+    let secret = load_or_create_secret(&config.dir)?;
+    let options = SledOptions { cache_capacity_bytes: config.cache_bytes, ..SledOptions::default() };
+    let store = SledStore::open(&config.dir.join("store"), options)
+        .map_err(|e| anyhow::anyhow!("opening the store in {}: {e}", config.dir.display()))?;
+    let services = Services::open(Arc::new(store), secret, Limits::default())
+        .map_err(|e| anyhow::anyhow!("loading collections: {e}"))?;
+    Ok(Arc::new(services))
+}
+
+/// The secret that signs auth tokens lives in the data directory, so that a backup of
+/// the directory keeps sessions valid and nothing else needs configuring.
+fn load_or_create_secret(dir: &Path) -> anyhow::Result<String> {
+    let path = dir.join("secret");
+    if let Ok(s) = std::fs::read_to_string(&path) {
+        let s = s.trim().to_owned();
+        if s.len() >= 32 {
+            return Ok(s);
+        }
+    }
+    let secret = basalt_core::ids::random_string(64);
+    write_private(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+    Ok(secret)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    f.write_all(contents.as_bytes())?;
+    f.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then drains in-flight
+/// requests (up to 10 s) and returns.
+pub async fn run(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let services = tokio::task::spawn_blocking({
+        let config = config.clone();
+        move || open_services(&config)
+    })
+    .await??;
+    serve(services, &config, listener, shutdown).await
+}
+
+/// Serves already-opened services.
+pub async fn serve(
+    services: Arc<Services>,
+    config: &Config,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let state = Arc::new(AppState { services, limits: HttpLimits { max_body_bytes: config.max_body_bytes } });
+    let acceptor = TcpAcceptor::from_tokio(listener)?;
+    let addr = acceptor.local_addr().first().map(ToString::to_string).unwrap_or_default();
+    tracing::info!(%addr, "serving");
+    Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(basalt_api::routes(state), shutdown, Some(Duration::from_secs(10)))
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,196 @@
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::kit::TestServer;
+
+async fn posts(s: &TestServer) -> Value {
+    s.create_collection(json!({
+        "name": "posts",
+        "fields": [
+            {"name": "title", "type": "text", "required": true, "max": 20},
+            {"name": "views", "type": "number"},
+            {"name": "published", "type": "bool"},
+            {"name": "email", "type": "email"},
+            {"name": "tags", "type": "select", "values": ["a", "b", "c"], "maxSelect": 3},
+            {"name": "created", "type": "autodate", "onCreate": true},
+            {"name": "updated", "type": "autodate", "onCreate": true, "onUpdate": true},
+        ],
+        "indexes": ["CREATE INDEX idx_views ON posts (views)", "CREATE UNIQUE INDEX idx_title ON posts (title)"],
+        "listRule": "", "viewRule": "", "createRule": "", "updateRule": "", "deleteRule": "",
+    }))
+    .await
+}
+
+#[tokio::test]
+async fn record_crud_with_coercion_and_modifiers() {
+    let s = TestServer::start().await;
+    posts(&s).await;
+    let r = s.create_record("posts", json!({"id": "abcdefghijklmno", "title": "hello", "views": "12", "published": "true", "unknown": 1})).await;
+    assert_eq!(r["id"], "abcdefghijklmno");
+    assert_eq!(r["collectionName"], "posts");
+    assert_eq!(r["views"], 12);
+    assert_eq!(r["published"], true);
+    assert_eq!(r["email"], "");
+    assert_eq!(r["tags"], json!([]));
+    assert!(r.get("unknown").is_none());
+    let created = r["created"].as_str().unwrap();
+    assert_eq!(created.len(), "2024-01-01 00:00:00.000Z".len());
+    assert!(created.ends_with('Z'));
+
+    let path = "/api/collections/posts/records/abcdefghijklmno";
+    let (status, r) = s.call(Method::PATCH, path, Some(json!({"views+": 5, "tags+": ["a", "b"]}))).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["views"], 17);
+    assert_eq!(r["tags"], json!(["a", "b"]));
+    let (_, r) = s.call(Method::PATCH, path, Some(json!({"views-": 2, "tags-": "a", "+tags": "c"}))).await;
+    assert_eq!(r["views"], 15);
+    assert_eq!(r["tags"], json!(["c", "b"]));
+
+    let (status, got) = s.call_as(None, Method::GET, path, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(got["views"], 15);
+    let (status, _) = s.call(Method::DELETE, path, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = s.call(Method::GET, path, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["status"], 404);
+}
+
+#[tokio::test]
+async fn validation_errors_are_reported_all_at_once() {
+    let s = TestServer::start().await;
+    posts(&s).await;
+    let (status, body) = s
+        .call(Method::POST, "/api/collections/posts/records", Some(json!({"title": "x".repeat(30), "email": "not-an-email", "tags": ["zzz"]})))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["data"]["title"]["code"], "validation_max_text_constraint");
+    assert_eq!(body["data"]["email"]["code"], "validation_is_email");
+    assert!(body["data"]["tags"]["code"].is_string());
+    s.create_record("posts", json!({"title": "same"})).await;
+    let (status, body) = s.call(Method::POST, "/api/collections/posts/records", Some(json!({"title": "same"}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["data"]["title"]["code"], "validation_not_unique");
+    let (status, body) = s.call(Method::POST, "/api/collections/posts/records", Some(json!({}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["data"]["title"]["code"], "validation_required");
+    let (status, _) = s.call(Method::POST, "/api/collections/posts/records", Some(json!({"id": "BAD", "title": "q"}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn lists_filter_sort_page_and_count() {
+    let s = TestServer::start().await;
+    posts(&s).await;
+    for i in 0..25 {
+        s.create_record("posts", json!({"title": format!("post {i:02}"), "views": i * 10, "published": i % 2 == 0})).await;
+    }
+    let base = "/api/collections/posts/records";
+    let (status, body) = s.call_as(None, Method::GET, &format!("{base}?perPage=10&page=2&sort=-views"), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["page"], 2);
+    assert_eq!(body["perPage"], 10);
+    assert_eq!(body["totalItems"], 25);
+    assert_eq!(body["totalPages"], 3);
+    let views: Vec<i64> = body["items"].as_array().unwrap().iter().map(|r| r["views"].as_i64().unwrap()).collect();
+    assert_eq!(views, (5..15).rev().map(|i| i * 10).collect::<Vec<_>>());
+
+    let filter = urlencode("(views>100 && published=true) || title='post 01'");
+    let (_, body) = s.call(Method::GET, &format!("{base}?filter={filter}&sort=views&perPage=100"), None).await;
+    let titles: Vec<&str> = body["items"].as_array().unwrap().iter().map(|r| r["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["post 01", "post 12", "post 14", "post 16", "post 18", "post 20", "post 22", "post 24"]);
+    assert_eq!(body["totalItems"], 8);
+
+    let (_, body) = s.call(Method::GET, &format!("{base}?skipTotal=1&perPage=5000"), None).await;
+    assert_eq!(body["totalItems"], -1);
+    assert_eq!(body["totalPages"], -1);
+    assert_eq!(body["perPage"], 1000);
+    assert_eq!(body["items"].as_array().unwrap().len(), 25);
+
+    let (status, body) = s.call(Method::GET, &format!("{base}?filter={}", urlencode("views >> 1")), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, _) = s.call(Method::GET, &format!("{base}?filter={}", urlencode("nope = 1")), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = s.call(Method::GET, &format!("{base}?sort=nope"), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let (_, body) = s.call(Method::GET, &format!("{base}?perPage=1&sort=views&fields=title,views"), None).await;
+    assert_eq!(body["items"][0], json!({"title": "post 00", "views": 0}));
+}
+
+#[tokio::test]
+async fn expand_forward_nested_and_back_relations() {
+    let s = TestServer::start().await;
+    let users = s.create_collection(json!({"name": "people", "fields": [{"name": "name", "type": "text"}], "listRule": "", "viewRule": ""})).await;
+    let posts = s
+        .create_collection(json!({
+            "name": "articles",
+            "fields": [{"name": "title", "type": "text"}, {"name": "author", "type": "relation", "collectionId": users["id"], "maxSelect": 1}],
+            "listRule": "", "viewRule": "",
+        }))
+        .await;
+    s.create_collection(json!({
+        "name": "comments",
+        "fields": [{"name": "text", "type": "text"}, {"name": "article", "type": "relation", "collectionId": posts["id"], "maxSelect": 1, "cascadeDelete": true}],
+        "listRule": "", "viewRule": "",
+    }))
+    .await;
+    let ann = s.create_record("people", json!({"name": "Ann"})).await;
+    let a = s.create_record("articles", json!({"title": "A", "author": ann["id"]})).await;
+    s.create_record("comments", json!({"text": "first", "article": a["id"]})).await;
+    s.create_record("comments", json!({"text": "second", "article": a["id"]})).await;
+
+    let path = format!("/api/collections/articles/records/{}?expand=author,comments_via_article.article.author", a["id"].as_str().unwrap());
+    let (status, body) = s.call_as(None, Method::GET, &path, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["expand"]["author"]["name"], "Ann");
+    let comments = body["expand"]["comments_via_article"].as_array().unwrap();
+    assert_eq!(comments.len(), 2);
+    assert_eq!(comments[0]["expand"]["article"]["expand"]["author"]["name"], "Ann");
+
+    let filter = urlencode("author.name = 'Ann' && comments_via_article.text ?= 'second'");
+    let (_, body) = s.call(Method::GET, &format!("/api/collections/articles/records?filter={filter}"), None).await;
+    assert_eq!(body["totalItems"], 1, "{body}");
+
+    let (status, _) = s.call(Method::DELETE, &format!("/api/collections/articles/records/{}", a["id"].as_str().unwrap()), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, body) = s.call(Method::GET, "/api/collections/comments/records", None).await;
+    assert_eq!(body["totalItems"], 0, "cascade delete removes comments: {body}");
+}
+
+#[tokio::test]
+async fn null_rules_are_superuser_only() {
+    let s = TestServer::start().await;
+    s.create_collection(json!({"name": "secrets", "fields": [{"name": "v", "type": "text"}]})).await;
+    let (status, body) = s.call_as(None, Method::GET, "/api/collections/secrets/records", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["message"], "Only superusers can perform this action.");
+    let (status, _) = s.call_as(None, Method::POST, "/api/collections/secrets/records", Some(json!({"v": "x"}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = s.call(Method::GET, "/api/collections/secrets/records", None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn malformed_bodies_are_400() {
+    let s = TestServer::start().await;
+    posts(&s).await;
+    let resp = s
+        .client
+        .post(format!("{}/api/collections/posts/records", s.url))
+        .header("Authorization", &s.token)
+        .header("Content-Type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], 400);
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}

@@ -1,0 +1,145 @@
+//! Collection management (superusers only).
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value as Json};
+
+use super::{Principal, Services};
+use crate::schema::{validate_collection, Collection};
+use crate::{Code, Error, FieldError, Result};
+
+/// Superuser-only endpoints reject guests with 401 and other records with 403.
+pub fn require_superuser(who: &Principal) -> Result<()> {
+    match who {
+        Principal::Superuser { .. } => Ok(()),
+        Principal::Guest => Err(Error::from_code(Code::Unauthenticated)),
+        Principal::Auth { .. } => Err(Error::from_code(Code::SuperuserOnly)),
+    }
+}
+
+fn parse_collection(json: Json) -> Result<Collection> {
+    serde_json::from_value(json).map_err(|e| {
+        Error::new(Code::InvalidBody, "Failed to load the submitted data due to invalid formatting.")
+            .with_field("body", FieldError::new("validation_invalid_body", e.to_string()))
+    })
+}
+
+impl Services {
+    pub fn list_collections(&self, who: &Principal) -> Result<Vec<Arc<Collection>>> {
+        require_superuser(who)?;
+        Ok(self.catalog().iter().cloned().collect())
+    }
+
+    pub fn get_collection(&self, who: &Principal, id_or_name: &str) -> Result<Arc<Collection>> {
+        require_superuser(who)?;
+        self.collection(id_or_name)
+    }
+
+    pub fn create_collection(&self, who: &Principal, body: Json) -> Result<Arc<Collection>> {
+        require_superuser(who)?;
+        let mut collection = parse_collection(body)?;
+        collection.system = false;
+        self.create_collection_unchecked(collection)
+    }
+
+    pub(super) fn create_collection_unchecked(&self, mut collection: Collection) -> Result<Arc<Collection>> {
+        let _guard = self.schema_lock.lock();
+        let catalog = self.catalog();
+        validate_collection(&mut collection, None, &catalog)?;
+        let seq = self.store.put_collection(None, &collection)?;
+        self.store.sync(seq)?;
+        let collection = Arc::new(collection);
+        self.catalog.store(Arc::new(catalog.with(collection.clone())));
+        Ok(collection)
+    }
+
+    /// Applies a PocketBase-style PATCH: top-level keys replace, `fields` replaces the
+    /// whole list (fields are matched to the old ones by id).
+    pub fn update_collection(&self, who: &Principal, id_or_name: &str, patch: Json) -> Result<Arc<Collection>> {
+        require_superuser(who)?;
+        let Json::Object(patch) = patch else {
+            return Err(Error::from_code(Code::InvalidBody));
+        };
+        let _guard = self.schema_lock.lock();
+        let catalog = self.catalog();
+        let old = self.collection(id_or_name)?;
+        let mut merged: Map<String, Json> = match serde_json::to_value(&*old).map_err(Error::internal)? {
+            Json::Object(m) => m,
+            _ => return Err(Error::internal("collection did not serialize to an object")),
+        };
+        for (k, v) in patch {
+            if k != "id" {
+                merged.insert(k, v);
+            }
+        }
+        let mut new = parse_collection(Json::Object(merged))?;
+        new.index_defs.clear();
+        validate_collection(&mut new, Some(&old), &catalog)?;
+        let seq = self.store.put_collection(Some(&old), &new)?;
+        self.store.sync(seq)?;
+        let new = Arc::new(new);
+        self.catalog.store(Arc::new(catalog.with(new.clone())));
+        Ok(new)
+    }
+
+    /// Deletes a collection and its records. System collections and collections that
+    /// other collections' relations point at cannot be deleted.
+    pub fn delete_collection(&self, who: &Principal, id_or_name: &str) -> Result<()> {
+        require_superuser(who)?;
+        let _guard = self.schema_lock.lock();
+        let catalog = self.catalog();
+        let collection = self.collection(id_or_name)?;
+        if collection.system {
+            return Err(Error::bad_request("System collections cannot be deleted."));
+        }
+        let referrers: Vec<String> = catalog
+            .relations_to(&collection.id)
+            .into_iter()
+            .filter(|(c, _)| c.id != collection.id)
+            .map(|(c, _)| c.name.clone())
+            .collect();
+        if !referrers.is_empty() {
+            return Err(Error::bad_request(format!(
+                "The collection is referenced by relation fields of {} and cannot be deleted.",
+                referrers.join(", ")
+            )));
+        }
+        let seq = self.store.delete_collection(&collection)?;
+        self.store.sync(seq)?;
+        self.catalog.store(Arc::new(catalog.without(&collection.id)));
+        Ok(())
+    }
+
+    /// `PUT /api/collections/import`: creates or replaces each given collection (matched
+    /// by id, then name) and, with `delete_missing`, deletes the non-system ones not
+    /// listed. Collections are applied in order; the first failure stops the import and
+    /// reports which collection failed.
+    pub fn import_collections(&self, who: &Principal, collections: Vec<Json>, delete_missing: bool) -> Result<()> {
+        require_superuser(who)?;
+        let mut kept = Vec::new();
+        for (i, json) in collections.into_iter().enumerate() {
+            let id = json.get("id").and_then(Json::as_str).unwrap_or_default().to_owned();
+            let name = json.get("name").and_then(Json::as_str).unwrap_or_default().to_owned();
+            let existing = self.catalog().by_id(&id).cloned().or_else(|| self.catalog().get(&name).cloned());
+            let result = match existing {
+                Some(old) => self.update_collection(who, &old.id, json),
+                None => self.create_collection(who, json),
+            };
+            match result {
+                Ok(c) => kept.push(c.id.clone()),
+                Err(mut e) => {
+                    e.message = format!("Failed to import collection {i} ({name}): {}", e.message);
+                    return Err(e);
+                }
+            }
+        }
+        if delete_missing {
+            let doomed: Vec<String> =
+                self.catalog().iter().filter(|c| !c.system && !kept.contains(&c.id)).map(|c| c.id.clone()).collect();
+            for id in doomed {
+                self.delete_collection(who, &id)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,108 @@
+//! The use cases: everything the API does, independent of HTTP.
+//!
+//! [`Services`] owns the catalog snapshot and the store port. Methods are synchronous
+//! (the store blocks); the api crate calls them from `spawn_blocking`.
+
+mod access;
+mod collections;
+mod expand;
+mod fields;
+mod principal;
+mod records;
+
+pub use access::{Action, Permit};
+pub use fields::FieldsPicker;
+pub use principal::Principal;
+pub use records::{ListOutput, ListParams, Shape};
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use parking_lot::Mutex;
+
+use crate::schema::{Catalog, Collection};
+use crate::store::RecordStore;
+use crate::{Code, Error, Result};
+
+/// The name of the system auth collection of superusers.
+pub const SUPERUSERS: &str = "_superusers";
+
+/// Numbers for every limit the services enforce.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub default_per_page: usize,
+    pub max_per_page: usize,
+    pub max_expand_depth: usize,
+    pub max_expand_keys: usize,
+    pub max_fields_len: usize,
+    pub superuser_token_secs: i64,
+    pub auth_token_secs: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            default_per_page: 30,
+            max_per_page: 1000,
+            max_expand_depth: 6,
+            max_expand_keys: 50,
+            max_fields_len: 4096,
+            superuser_token_secs: 86_400,
+            auth_token_secs: 604_800,
+        }
+    }
+}
+
+pub struct Services {
+    store: Arc<dyn RecordStore>,
+    catalog: ArcSwap<Catalog>,
+    /// Serializes schema changes; record writes never take it.
+    schema_lock: Mutex<()>,
+    secret: String,
+    pub limits: Limits,
+}
+
+impl Services {
+    /// Loads the catalog from the store and creates the system collections a fresh
+    /// data directory lacks. `secret` signs auth tokens.
+    pub fn open(store: Arc<dyn RecordStore>, secret: String, limits: Limits) -> Result<Services> {
+        let collections = store.load_collections()?.into_iter().map(Arc::new).collect();
+        let services = Services {
+            store,
+            catalog: ArcSwap::from_pointee(Catalog::new(collections)),
+            schema_lock: Mutex::new(()),
+            secret,
+            limits,
+        };
+        services.ensure_superusers()?;
+        Ok(services)
+    }
+
+    /// The current catalog snapshot; hold it for the whole request.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.load_full()
+    }
+
+    pub fn store(&self) -> &dyn RecordStore {
+        &*self.store
+    }
+
+    /// Looks a collection up by id or name.
+    pub fn collection(&self, id_or_name: &str) -> Result<Arc<Collection>> {
+        self.catalog().get(id_or_name).cloned().ok_or_else(|| Error::from_code(Code::CollectionNotFound))
+    }
+
+    fn ensure_superusers(&self) -> Result<()> {
+        if self.catalog().get(SUPERUSERS).is_some() {
+            return Ok(());
+        }
+        let definition = serde_json::json!({
+            "name": SUPERUSERS,
+            "type": "auth",
+            "system": true,
+        });
+        let collection: Collection = serde_json::from_value(definition).map_err(Error::internal)?;
+        self.create_collection_unchecked(collection)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,185 @@
+//! Record use cases: list, view, create, update, delete.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value as Json};
+
+use super::expand::ExpandTree;
+use super::{Action, FieldsPicker, Permit, Principal, Services};
+use crate::filter::{Filter, SortKey};
+use crate::record::input::{apply_input, InputOptions};
+use crate::record::Record;
+use crate::schema::Collection;
+use crate::store::{Query, Write};
+use crate::{Code, Error, Result};
+
+/// The query parameters of a list request, raw.
+#[derive(Clone, Debug, Default)]
+pub struct ListParams {
+    pub page: Option<usize>,
+    pub per_page: Option<usize>,
+    pub sort: String,
+    pub filter: String,
+    pub skip_total: bool,
+    pub expand: String,
+    pub fields: String,
+}
+
+/// PocketBase's list envelope.
+#[derive(Clone, Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListOutput {
+    pub page: usize,
+    pub per_page: usize,
+    pub total_items: i64,
+    pub total_pages: i64,
+    pub items: Vec<Json>,
+}
+
+/// How a record is shaped for the response: expansion and field picking.
+#[derive(Clone, Debug, Default)]
+pub struct Shape {
+    pub expand: String,
+    pub fields: String,
+}
+
+/// Conflicting concurrent updates are retried this many times before giving up.
+const MAX_WRITE_RETRIES: usize = 16;
+
+impl Services {
+    pub fn list_records(&self, who: &Principal, permit: &Permit, collection: &Arc<Collection>, params: &ListParams) -> Result<ListOutput> {
+        permit.check(collection, Action::List)?;
+        let catalog = self.catalog();
+        let mut filter = None;
+        if !params.filter.trim().is_empty() {
+            filter = Some(Filter::compile(&params.filter, collection, &catalog, None)?);
+        }
+        if let Some(cond) = permit.condition() {
+            filter = Some(match filter {
+                Some(f) => f.and(cond.clone()),
+                None => cond.clone(),
+            });
+        }
+        let sort = if params.sort.trim().is_empty() {
+            Vec::new()
+        } else {
+            SortKey::parse_list(&params.sort, collection, &catalog)?
+        };
+        let page = params.page.unwrap_or(1).max(1);
+        let per_page = match params.per_page {
+            None | Some(0) => self.limits.default_per_page,
+            Some(n) => n.min(self.limits.max_per_page),
+        };
+        let shape = self.parse_shape(collection, &params.expand, &params.fields)?;
+        let query = Query {
+            filter,
+            sort,
+            offset: (page - 1).saturating_mul(per_page),
+            limit: per_page,
+            count_total: !params.skip_total,
+        };
+        let result = self.store.query(collection, &query)?;
+        let items = result.records.iter().map(|r| self.render(who, collection, r, &shape)).collect::<Result<_>>()?;
+        let (total_items, total_pages) = match result.total {
+            Some(total) => (total as i64, total.div_ceil(per_page) as i64),
+            None => (-1, -1),
+        };
+        Ok(ListOutput { page, per_page, total_items, total_pages, items })
+    }
+
+    pub fn get_record(&self, who: &Principal, permit: &Permit, collection: &Arc<Collection>, id: &str, shape: &Shape) -> Result<Json> {
+        permit.check(collection, Action::View)?;
+        let record = self.visible_record(permit, collection, id)?;
+        let shape = self.parse_shape(collection, &shape.expand, &shape.fields)?;
+        self.render(who, collection, &record, &shape)
+    }
+
+    pub fn create_record(
+        &self,
+        who: &Principal,
+        permit: &Permit,
+        collection: &Arc<Collection>,
+        body: &Map<String, Json>,
+        shape: &Shape,
+    ) -> Result<Json> {
+        permit.check(collection, Action::Create)?;
+        let shape = self.parse_shape(collection, &shape.expand, &shape.fields)?;
+        let opts = InputOptions { superuser: permit.is_superuser() };
+        let record = apply_input(collection, None, body, self.store(), &self.catalog(), &opts)?;
+        if !permit.allows(&record, self.store())? {
+            return Err(Error::new(Code::ValidationFailed, "Failed to create record."));
+        }
+        let seq = self.store.commit(vec![Write::Create { collection: collection.clone(), record: record.clone() }])?;
+        self.store.sync(seq)?;
+        self.render(who, collection, &record, &shape)
+    }
+
+    pub fn update_record(
+        &self,
+        who: &Principal,
+        permit: &Permit,
+        collection: &Arc<Collection>,
+        id: &str,
+        body: &Map<String, Json>,
+        shape: &Shape,
+    ) -> Result<Json> {
+        permit.check(collection, Action::Update)?;
+        let shape = self.parse_shape(collection, &shape.expand, &shape.fields)?;
+        let opts = InputOptions { superuser: permit.is_superuser() };
+        for _ in 0..MAX_WRITE_RETRIES {
+            let old = self.visible_record(permit, collection, id)?;
+            let new = apply_input(collection, Some(&old), body, self.store(), &self.catalog(), &opts)?;
+            let write = Write::Update { collection: collection.clone(), old, new: new.clone() };
+            match self.store.commit(vec![write]) {
+                Ok(seq) => {
+                    self.store.sync(seq)?;
+                    return self.render(who, collection, &new, &shape);
+                }
+                Err(e) if e.code == Code::Conflict => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::new(Code::Conflict, "The record is being changed by others; try again."))
+    }
+
+    pub fn delete_record(&self, permit: &Permit, collection: &Arc<Collection>, id: &str) -> Result<()> {
+        permit.check(collection, Action::Delete)?;
+        for _ in 0..MAX_WRITE_RETRIES {
+            let old = self.visible_record(permit, collection, id)?;
+            let writes = self.delete_writes(collection, old)?;
+            match self.store.commit(writes) {
+                Ok(seq) => return self.store.sync(seq),
+                Err(e) if e.code == Code::Conflict => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::new(Code::Conflict, "The record is being changed by others; try again."))
+    }
+
+    /// The record `id`, or 404 when it is missing or the permit's condition hides it.
+    fn visible_record(&self, permit: &Permit, collection: &Arc<Collection>, id: &str) -> Result<Record> {
+        let record = self.store.get(collection, id)?.ok_or_else(|| Error::from_code(Code::RecordNotFound))?;
+        if !permit.allows(&record, self.store())? {
+            return Err(Error::from_code(Code::RecordNotFound));
+        }
+        Ok(record)
+    }
+
+    fn parse_shape(&self, collection: &Arc<Collection>, expand: &str, fields: &str) -> Result<(ExpandTree, FieldsPicker)> {
+        let expand = ExpandTree::parse(expand, &self.limits)?;
+        let _ = collection;
+        let fields = FieldsPicker::parse(fields, self.limits.max_fields_len)?;
+        Ok((expand, fields))
+    }
+
+    fn render(&self, who: &Principal, collection: &Arc<Collection>, record: &Record, shape: &(ExpandTree, FieldsPicker)) -> Result<Json> {
+        let mut json = self.render_plain(who, collection, record);
+        if !shape.0.is_empty() {
+            let expanded = self.expand(who, collection, record, &shape.0, 1)?;
+            if !expanded.is_empty() {
+                json.insert("expand".into(), Json::Object(expanded));
+            }
+        }
+        Ok(shape.1.apply(Json::Object(json)))
+    }
+}
