@@ -17,7 +17,12 @@ pub async fn auth_with_password(
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
     let body = read_body(req, body, ctx.state.limits.max_body_bytes).await?;
-    let text = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let text = |k: &str| {
+        body.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
     let (identity, password) = (text("identity"), text("password"));
     let out = ctx
         .run(move |s, _, _| {
@@ -30,16 +35,29 @@ pub async fn auth_with_password(
 }
 
 #[handler]
-pub async fn auth_refresh(ctx: Ctx, Path(collection): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn auth_refresh(
+    ctx: Ctx,
+    Path(collection): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let out = ctx
         .run(move |s, who, _| {
             let c = s.collection(&collection)?;
-            let (Principal::Superuser { collection: ac, record } | Principal::Auth { collection: ac, record }) = who
+            let (Principal::Superuser {
+                collection: ac,
+                record,
+            }
+            | Principal::Auth {
+                collection: ac,
+                record,
+            }) = who
             else {
                 return Err(Error::from_code(Code::Unauthenticated));
             };
             if ac.id != c.id {
-                return Err(Error::new(Code::Forbidden, "The request requires valid auth record of this collection."));
+                return Err(Error::new(
+                    Code::Forbidden,
+                    "The request requires valid auth record of this collection.",
+                ));
             }
             s.auth_response(&c, &record)
         })
@@ -48,11 +66,16 @@ pub async fn auth_refresh(ctx: Ctx, Path(collection): Path<String>) -> Result<Js
 }
 
 #[handler]
-pub async fn auth_methods(ctx: Ctx, Path(collection): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn auth_methods(
+    ctx: Ctx,
+    Path(collection): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     ctx.run(move |s, _, _| {
         let c = s.collection(&collection)?;
         if !c.is_auth() {
-            return Err(Error::bad_request("The collection is not an auth collection."));
+            return Err(Error::bad_request(
+                "The collection is not an auth collection.",
+            ));
         }
         Ok(())
     })

@@ -9,7 +9,10 @@ use crate::context::{param, read_body, Ctx};
 use crate::ApiError;
 
 fn page_params(ctx: &Ctx) -> (usize, usize, bool) {
-    let page = param(&ctx.request, "page").parse::<usize>().unwrap_or(1).max(1);
+    let page = param(&ctx.request, "page")
+        .parse::<usize>()
+        .unwrap_or(1)
+        .max(1);
     let per_page = match param(&ctx.request, "perPage").parse::<usize>() {
         Ok(0) | Err(_) => ctx.state.services.limits.default_per_page,
         Ok(n) => n.min(ctx.state.services.limits.max_per_page),
@@ -29,24 +32,42 @@ pub async fn list_collections(ctx: Ctx) -> Result<Json<Value>, ApiError> {
         .take(per_page)
         .map(|c| serde_json::to_value(&**c).unwrap_or(Value::Null))
         .collect();
-    let (total_items, total_pages) =
-        if skip_total { (-1, -1) } else { (total as i64, total.div_ceil(per_page) as i64) };
+    let (total_items, total_pages) = if skip_total {
+        (-1, -1)
+    } else {
+        (total as i64, total.div_ceil(per_page) as i64)
+    };
     Ok(Json(json!({
         "page": page, "perPage": per_page, "totalItems": total_items, "totalPages": total_pages, "items": items,
     })))
 }
 
 #[handler]
-pub async fn get_collection(ctx: Ctx, Path(collection): Path<String>) -> Result<Json<Value>, ApiError> {
-    let c = ctx.run(move |s, who, _| s.get_collection(&who, &collection)).await?;
-    Ok(Json(serde_json::to_value(&*c).map_err(|e| ApiError(Error::internal(e)))?))
+pub async fn get_collection(
+    ctx: Ctx,
+    Path(collection): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let c = ctx
+        .run(move |s, who, _| s.get_collection(&who, &collection))
+        .await?;
+    Ok(Json(
+        serde_json::to_value(&*c).map_err(|e| ApiError(Error::internal(e)))?,
+    ))
 }
 
 #[handler]
-pub async fn create_collection(ctx: Ctx, req: &Request, body: Body) -> Result<Json<Value>, ApiError> {
+pub async fn create_collection(
+    ctx: Ctx,
+    req: &Request,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
     let body = read_body(req, body, ctx.state.limits.max_body_bytes).await?;
-    let c = ctx.run(move |s, who, _| s.create_collection(&who, Value::Object(body))).await?;
-    Ok(Json(serde_json::to_value(&*c).map_err(|e| ApiError(Error::internal(e)))?))
+    let c = ctx
+        .run(move |s, who, _| s.create_collection(&who, Value::Object(body)))
+        .await?;
+    Ok(Json(
+        serde_json::to_value(&*c).map_err(|e| ApiError(Error::internal(e)))?,
+    ))
 }
 
 #[handler]
@@ -57,26 +78,44 @@ pub async fn update_collection(
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
     let body = read_body(req, body, ctx.state.limits.max_body_bytes).await?;
-    let c = ctx.run(move |s, who, _| s.update_collection(&who, &collection, Value::Object(body))).await?;
-    Ok(Json(serde_json::to_value(&*c).map_err(|e| ApiError(Error::internal(e)))?))
+    let c = ctx
+        .run(move |s, who, _| s.update_collection(&who, &collection, Value::Object(body)))
+        .await?;
+    Ok(Json(
+        serde_json::to_value(&*c).map_err(|e| ApiError(Error::internal(e)))?,
+    ))
 }
 
 #[handler]
-pub async fn delete_collection(ctx: Ctx, Path(collection): Path<String>) -> Result<poem::http::StatusCode, ApiError> {
-    ctx.run(move |s, who, _| s.delete_collection(&who, &collection)).await?;
+pub async fn delete_collection(
+    ctx: Ctx,
+    Path(collection): Path<String>,
+) -> Result<poem::http::StatusCode, ApiError> {
+    ctx.run(move |s, who, _| s.delete_collection(&who, &collection))
+        .await?;
     Ok(poem::http::StatusCode::NO_CONTENT)
 }
 
 #[handler]
-pub async fn import_collections(ctx: Ctx, req: &Request, body: Body) -> Result<poem::http::StatusCode, ApiError> {
+pub async fn import_collections(
+    ctx: Ctx,
+    req: &Request,
+    body: Body,
+) -> Result<poem::http::StatusCode, ApiError> {
     let mut body = read_body(req, body, ctx.state.limits.max_body_bytes).await?;
     let Some(Value::Array(collections)) = body.remove("collections") else {
-        return Err(ApiError(Error::new(Code::ValidationFailed, "Failed to import the collections.").with_field(
-            "collections",
-            basalt_core::FieldError::new("validation_required", "Cannot be blank."),
-        )));
+        return Err(ApiError(
+            Error::new(Code::ValidationFailed, "Failed to import the collections.").with_field(
+                "collections",
+                basalt_core::FieldError::new("validation_required", "Cannot be blank."),
+            ),
+        ));
     };
-    let delete_missing = body.get("deleteMissing").and_then(Value::as_bool).unwrap_or(false);
-    ctx.run(move |s, who, _| s.import_collections(&who, collections, delete_missing)).await?;
+    let delete_missing = body
+        .get("deleteMissing")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    ctx.run(move |s, who, _| s.import_collections(&who, collections, delete_missing))
+        .await?;
     Ok(poem::http::StatusCode::NO_CONTENT)
 }

@@ -21,7 +21,9 @@ pub struct HttpLimits {
 
 impl Default for HttpLimits {
     fn default() -> HttpLimits {
-        HttpLimits { max_body_bytes: 32 << 20 }
+        HttpLimits {
+            max_body_bytes: 32 << 20,
+        }
     }
 }
 
@@ -47,7 +49,10 @@ impl<'a> FromRequest<'a> for Ctx {
         let mut headers = Map::new();
         for (name, value) in req.headers() {
             if let Ok(v) = value.to_str() {
-                headers.insert(name.as_str().to_ascii_lowercase().replace('-', "_"), Json::String(v.to_owned()));
+                headers.insert(
+                    name.as_str().to_ascii_lowercase().replace('-', "_"),
+                    Json::String(v.to_owned()),
+                );
             }
         }
         let request = RequestInfo {
@@ -56,7 +61,11 @@ impl<'a> FromRequest<'a> for Ctx {
             query: query_map(req),
             ..RequestInfo::default()
         };
-        Ok(Ctx { state, token, request })
+        Ok(Ctx {
+            state,
+            token,
+            request,
+        })
     }
 }
 
@@ -68,7 +77,11 @@ impl Ctx {
         T: Send + 'static,
         F: FnOnce(&Services, Principal, RequestInfo) -> basalt_core::Result<T> + Send + 'static,
     {
-        let Ctx { state, token, request } = self;
+        let Ctx {
+            state,
+            token,
+            request,
+        } = self;
         let services = state.services.clone();
         tokio::task::spawn_blocking(move || {
             let principal = services.principal_from_token(&token);
@@ -105,18 +118,29 @@ fn form_pairs(s: &str) -> Vec<(String, String)> {
 
 /// A query parameter as text ("" when absent).
 pub fn param<'a>(request: &'a RequestInfo, name: &str) -> &'a str {
-    request.query.get(name).and_then(Json::as_str).unwrap_or_default()
+    request
+        .query
+        .get(name)
+        .and_then(Json::as_str)
+        .unwrap_or_default()
 }
 
 fn invalid_body(message: String) -> ApiError {
     ApiError(
-        Error::new(Code::InvalidBody, "Failed to load the submitted data due to invalid formatting.")
-            .with_field("body", FieldError::new("validation_invalid_body", message)),
+        Error::new(
+            Code::InvalidBody,
+            "Failed to load the submitted data due to invalid formatting.",
+        )
+        .with_field("body", FieldError::new("validation_invalid_body", message)),
     )
 }
 
 /// Reads a JSON object or form body (empty → `{}`) within the size limit.
-pub async fn read_body(req: &Request, body: poem::Body, limit: usize) -> Result<Map<String, Json>, ApiError> {
+pub async fn read_body(
+    req: &Request,
+    body: poem::Body,
+    limit: usize,
+) -> Result<Map<String, Json>, ApiError> {
     let bytes = body.into_bytes_limit(limit).await.map_err(|e| match e {
         poem::error::ReadBodyError::PayloadTooLarge => ApiError(Error::new(
             Code::PayloadTooLarge,

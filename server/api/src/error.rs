@@ -38,7 +38,10 @@ impl IntoResponse for ApiError {
             "data": self.0.data,
             "code": self.0.code.as_str(),
         });
-        Response::builder().status(status).content_type("application/json").body(body.to_string())
+        Response::builder()
+            .status(status)
+            .content_type("application/json")
+            .body(body.to_string())
     }
 }
 

@@ -29,21 +29,43 @@ pub struct AppState {
 pub fn routes(state: Arc<AppState>) -> impl Endpoint {
     let api = Route::new()
         .at("/api/health", get(health::health).head(health::health))
-        .at("/api/collections", get(collections::list_collections).post(collections::create_collection))
-        .at("/api/collections/import", poem::put(collections::import_collections))
+        .at(
+            "/api/collections",
+            get(collections::list_collections).post(collections::create_collection),
+        )
+        .at(
+            "/api/collections/import",
+            poem::put(collections::import_collections),
+        )
         .at(
             "/api/collections/:collection",
             get(collections::get_collection)
                 .patch(collections::update_collection)
                 .delete(collections::delete_collection),
         )
-        .at("/api/collections/:collection/records", get(records::list_records).post(records::create_record))
+        .at(
+            "/api/collections/:collection/records",
+            get(records::list_records).post(records::create_record),
+        )
         .at(
             "/api/collections/:collection/records/:id",
-            get(records::get_record).patch(records::update_record).delete(records::delete_record),
+            get(records::get_record)
+                .patch(records::update_record)
+                .delete(records::delete_record),
         )
-        .at("/api/collections/:collection/auth-with-password", post(auth::auth_with_password))
-        .at("/api/collections/:collection/auth-refresh", post(auth::auth_refresh))
-        .at("/api/collections/:collection/auth-methods", get(auth::auth_methods));
-    api.catch_all_error(error::envelope_for_poem_error).around(cors::cors).data(state)
+        .at(
+            "/api/collections/:collection/auth-with-password",
+            post(auth::auth_with_password),
+        )
+        .at(
+            "/api/collections/:collection/auth-refresh",
+            post(auth::auth_refresh),
+        )
+        .at(
+            "/api/collections/:collection/auth-methods",
+            get(auth::auth_methods),
+        );
+    api.catch_all_error(error::envelope_for_poem_error)
+        .around(cors::cors)
+        .data(state)
 }

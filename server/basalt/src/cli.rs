@@ -9,7 +9,11 @@ use clap::{Parser, Subcommand};
 use crate::Config;
 
 #[derive(Parser, Debug)]
-#[command(name = "basalt", version, about = "A self-hosted backend in one binary")]
+#[command(
+    name = "basalt",
+    version,
+    about = "A self-hosted backend in one binary"
+)]
 pub struct Cli {
     /// The data directory.
     #[arg(long, global = true, env = "BASALT_DIR", default_value = "basalt_data")]
@@ -48,18 +52,29 @@ pub enum SuperuserAction {
 }
 
 pub fn execute(cli: Cli) -> anyhow::Result<()> {
-    let mut config = Config { dir: cli.dir, ..Config::default() };
+    let mut config = Config {
+        dir: cli.dir,
+        ..Config::default()
+    };
     match cli.command {
-        Command::Serve { http, cache_mb, max_body_mb } => {
+        Command::Serve {
+            http,
+            cache_mb,
+            max_body_mb,
+        } => {
             config.cache_bytes = cache_mb << 20;
             config.max_body_bytes = max_body_mb << 20;
             init_tracing();
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(async move {
-                let listener =
-                    tokio::net::TcpListener::bind(http).await.with_context(|| format!("binding {http}"))?;
+                let listener = tokio::net::TcpListener::bind(http)
+                    .await
+                    .with_context(|| format!("binding {http}"))?;
                 let addr = listener.local_addr()?;
-                eprintln!("Basalt serving the REST API at http://{addr}/api/ (data in {})", config.dir.display());
+                eprintln!(
+                    "Basalt serving the REST API at http://{addr}/api/ (data in {})",
+                    config.dir.display()
+                );
                 crate::run(config, listener, shutdown_signal()).await
             })
         }
@@ -67,11 +82,15 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             let services = crate::open_services(&config)?;
             match action {
                 SuperuserAction::Upsert { email, password } => {
-                    services.upsert_superuser(&email, &password).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                    services
+                        .upsert_superuser(&email, &password)
+                        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
                     println!("Successfully saved superuser \"{email}\".");
                 }
                 SuperuserAction::Delete { email } => {
-                    services.delete_superuser(&email).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                    services
+                        .delete_superuser(&email)
+                        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
                     println!("Successfully deleted superuser \"{email}\".");
                 }
             }
@@ -81,8 +100,12 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("BASALT_LOG").unwrap_or_else(|_| "info".into());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("BASALT_LOG").unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 async fn shutdown_signal() {
@@ -91,7 +114,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -32,15 +32,23 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Config {
-        Config { dir: PathBuf::from("basalt_data"), cache_bytes: 64 << 20, max_body_bytes: 32 << 20 }
+        Config {
+            dir: PathBuf::from("basalt_data"),
+            cache_bytes: 64 << 20,
+            max_body_bytes: 32 << 20,
+        }
     }
 }
 
 /// Opens the data directory and builds the services on it.
 pub fn open_services(config: &Config) -> anyhow::Result<Arc<Services>> {
-    std::fs::create_dir_all(&config.dir).with_context(|| format!("creating data directory {}", config.dir.display()))?;
+    std::fs::create_dir_all(&config.dir)
+        .with_context(|| format!("creating data directory {}", config.dir.display()))?;
     let secret = load_or_create_secret(&config.dir)?;
-    let options = SledOptions { cache_capacity_bytes: config.cache_bytes, ..SledOptions::default() };
+    let options = SledOptions {
+        cache_capacity_bytes: config.cache_bytes,
+        ..SledOptions::default()
+    };
     let store = SledStore::open(&config.dir.join("store"), options)
         .map_err(|e| anyhow::anyhow!("opening the store in {}: {e}", config.dir.display()))?;
     let services = Services::open(Arc::new(store), secret, Limits::default())
@@ -67,7 +75,12 @@ fn load_or_create_secret(dir: &Path) -> anyhow::Result<String> {
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
     f.write_all(contents.as_bytes())?;
     f.sync_all()
 }
@@ -99,12 +112,25 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let state = Arc::new(AppState { services, limits: HttpLimits { max_body_bytes: config.max_body_bytes } });
+    let state = Arc::new(AppState {
+        services,
+        limits: HttpLimits {
+            max_body_bytes: config.max_body_bytes,
+        },
+    });
     let acceptor = TcpAcceptor::from_tokio(listener)?;
-    let addr = acceptor.local_addr().first().map(ToString::to_string).unwrap_or_default();
+    let addr = acceptor
+        .local_addr()
+        .first()
+        .map(ToString::to_string)
+        .unwrap_or_default();
     tracing::info!(%addr, "serving");
     Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(basalt_api::routes(state), shutdown, Some(Duration::from_secs(10)))
+        .run_with_graceful_shutdown(
+            basalt_api::routes(state),
+            shutdown,
+            Some(Duration::from_secs(10)),
+        )
         .await?;
     Ok(())
 }

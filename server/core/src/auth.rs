@@ -4,7 +4,9 @@
 //! changing a record's `tokenKey` (password change, "log out everywhere") invalidates
 //! every token issued for it.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -14,7 +16,10 @@ use crate::{Code, Error, Result};
 /// A PHC-format argon2id hash of `password`.
 pub fn hash_password(password: &str) -> Result<String> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(Error::internal)
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(Error::internal)
 }
 
 /// Whether `password` matches `hash`. An empty or malformed hash never matches.
@@ -22,7 +27,9 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(hash) else {
         return false;
     };
-    Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()
+    Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok()
 }
 
 /// A fixed, valid hash to compare against when the identity is unknown, so that the
@@ -66,8 +73,12 @@ fn key(app_secret: &str, token_key: &str) -> Vec<u8> {
 }
 
 pub fn sign(claims: &Claims, app_secret: &str, token_key: &str) -> Result<String> {
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(&key(app_secret, token_key)))
-        .map_err(Error::internal)
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(&key(app_secret, token_key)),
+    )
+    .map_err(Error::internal)
 }
 
 /// Reads the claims without checking the signature: used only to find which record's
@@ -77,7 +88,9 @@ pub fn peek(token: &str) -> Option<Claims> {
     v.insecure_disable_signature_validation();
     v.validate_exp = false;
     v.required_spec_claims.clear();
-    jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&[]), &v).ok().map(|d| d.claims)
+    jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&[]), &v)
+        .ok()
+        .map(|d| d.claims)
 }
 
 /// Verifies signature and expiry.
@@ -85,9 +98,13 @@ pub fn verify(token: &str, app_secret: &str, token_key: &str) -> Result<Claims> 
     let mut v = Validation::new(Algorithm::HS256);
     v.leeway = 0;
     v.required_spec_claims = ["exp".to_owned()].into_iter().collect();
-    jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&key(app_secret, token_key)), &v)
-        .map(|d| d.claims)
-        .map_err(|_| Error::from_code(Code::Unauthenticated))
+    jsonwebtoken::decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(&key(app_secret, token_key)),
+        &v,
+    )
+    .map(|d| d.claims)
+    .map_err(|_| Error::from_code(Code::Unauthenticated))
 }
 
 #[cfg(test)]

@@ -103,7 +103,11 @@ impl Reader<'_> {
     }
 
     fn take(&mut self, n: usize) -> Result<&[u8], DecodeError> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or(DecodeError(self.pos))?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or(DecodeError(self.pos))?;
         let s = &self.bytes[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -176,7 +180,11 @@ pub fn put_index_value(out: &mut Vec<u8>, value: &Value) {
         Value::Number(n) => {
             out.push(0x03);
             let bits = n.to_bits();
-            let ordered = if bits >> 63 == 0 { bits | (1 << 63) } else { !bits };
+            let ordered = if bits >> 63 == 0 {
+                bits | (1 << 63)
+            } else {
+                !bits
+            };
             out.extend_from_slice(&ordered.to_be_bytes());
         }
         Value::Text(s) => {
@@ -220,11 +228,16 @@ mod tests {
         let leaf = prop_oneof![
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),
-            any::<f64>().prop_filter("nan never equals itself", |n| !n.is_nan()).prop_map(Value::Number),
+            any::<f64>()
+                .prop_filter("nan never equals itself", |n| !n.is_nan())
+                .prop_map(Value::Number),
             ".*".prop_map(Value::Text),
-            any::<i32>().prop_map(|n| Value::Json(serde_json::json!({ "n": n, "s": n.to_string() }))),
+            any::<i32>()
+                .prop_map(|n| Value::Json(serde_json::json!({ "n": n, "s": n.to_string() }))),
         ];
-        leaf.prop_recursive(3, 16, 4, |inner| prop::collection::vec(inner, 0..4).prop_map(Value::List))
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            prop::collection::vec(inner, 0..4).prop_map(Value::List)
+        })
     }
 
     proptest! {

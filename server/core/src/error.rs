@@ -73,7 +73,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> FieldError {
-        FieldError { code: code.into(), message: message.into() }
+        FieldError {
+            code: code.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -90,7 +93,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(code: Code, message: impl Into<String>) -> Error {
-        Error { code, message: message.into(), data: BTreeMap::new() }
+        Error {
+            code,
+            message: message.into(),
+            data: BTreeMap::new(),
+        }
     }
 
     pub fn from_code(code: Code) -> Error {
@@ -117,7 +124,11 @@ impl Error {
 
     /// A validation error carrying per-field problems.
     pub fn validation(message: impl Into<String>, data: BTreeMap<String, FieldError>) -> Error {
-        Error { code: Code::ValidationFailed, message: message.into(), data }
+        Error {
+            code: Code::ValidationFailed,
+            message: message.into(),
+            data,
+        }
     }
 
     pub fn with_field(mut self, field: impl Into<String>, err: FieldError) -> Error {
@@ -140,7 +151,9 @@ pub struct FieldErrors(pub BTreeMap<String, FieldError>);
 
 impl FieldErrors {
     pub fn add(&mut self, field: impl Into<String>, code: &str, message: impl Into<String>) {
-        self.0.entry(field.into()).or_insert_with(|| FieldError::new(code, message));
+        self.0
+            .entry(field.into())
+            .or_insert_with(|| FieldError::new(code, message));
     }
 
     pub fn is_empty(&self) -> bool {

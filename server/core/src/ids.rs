@@ -13,13 +13,17 @@ pub fn new_id() -> String {
 /// A random string over `[a-z0-9]` of the given length.
 pub fn random_string(len: usize) -> String {
     let mut rng = rand::thread_rng();
-    (0..len).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+    (0..len)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 /// Whether `s` is acceptable as a client-supplied record id: PocketBase allows
 /// 15 characters of `[a-z0-9]` by default.
 pub fn is_valid_id(s: &str) -> bool {
-    s.len() == ID_LEN && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    s.len() == ID_LEN
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 /// Ids of collections are `pbc_` followed by digits in PocketBase; we accept any

@@ -10,12 +10,11 @@ pub mod codec;
 pub mod error;
 pub mod filter;
 pub mod ids;
+pub mod record;
 pub mod schema;
-#[cfg(feature = "wip-services")]
 pub mod service;
 pub mod store;
 pub mod time;
-pub mod record;
 pub mod value;
 
 pub use error::{Code, Error, FieldError, Kind, Result};

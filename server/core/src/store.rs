@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crate::filter::{Filter, Lookup, SortKey};
+use crate::filter::{Filter, Lookup, RequestInfo, SortKey};
 use crate::record::Record;
 use crate::schema::Collection;
 use crate::Result;
@@ -17,12 +17,22 @@ pub type Seq = u64;
 #[derive(Clone, Debug)]
 pub enum Write {
     /// Insert a new record; fails with `validation_not_unique` on `id` if it exists.
-    Create { collection: Arc<Collection>, record: Record },
+    Create {
+        collection: Arc<Collection>,
+        record: Record,
+    },
     /// Replace `old` by `new`; fails with [`crate::Code::Conflict`] if the stored record
     /// is no longer `old` (a concurrent writer won), so callers re-read and retry.
-    Update { collection: Arc<Collection>, old: Record, new: Record },
+    Update {
+        collection: Arc<Collection>,
+        old: Record,
+        new: Record,
+    },
     /// Remove the record; fails with `Conflict` if it is no longer `old`.
-    Delete { collection: Arc<Collection>, old: Record },
+    Delete {
+        collection: Arc<Collection>,
+        old: Record,
+    },
 }
 
 /// What the change log remembers of a write.
@@ -51,6 +61,8 @@ pub struct Query {
     pub limit: usize,
     /// Whether the total number of matches is wanted (`skipTotal` off).
     pub count_total: bool,
+    /// What `@request.*` in the filter resolves to.
+    pub request: RequestInfo,
 }
 
 /// One page of results.

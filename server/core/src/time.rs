@@ -25,12 +25,20 @@ pub fn parse(s: &str) -> Option<DateTime<Utc>> {
         return Some(t.with_timezone(&Utc));
     }
     let bare = s.trim_end_matches('Z');
-    for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"] {
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(bare, fmt) {
             return Some(t.and_utc());
         }
     }
-    NaiveDate::parse_from_str(bare, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc())
+    NaiveDate::parse_from_str(bare, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
 }
 
 /// Normalizes any accepted date string to the stored form.
@@ -49,9 +57,18 @@ mod tests {
     #[test]
     fn normalizes_common_forms() {
         assert_eq!(normalize("2024-01-02").unwrap(), "2024-01-02 00:00:00.000Z");
-        assert_eq!(normalize("2024-01-02T03:04:05Z").unwrap(), "2024-01-02 03:04:05.000Z");
-        assert_eq!(normalize("2024-01-02 03:04:05.123Z").unwrap(), "2024-01-02 03:04:05.123Z");
-        assert_eq!(normalize("2024-01-02T03:04:05+02:00").unwrap(), "2024-01-02 01:04:05.000Z");
+        assert_eq!(
+            normalize("2024-01-02T03:04:05Z").unwrap(),
+            "2024-01-02 03:04:05.000Z"
+        );
+        assert_eq!(
+            normalize("2024-01-02 03:04:05.123Z").unwrap(),
+            "2024-01-02 03:04:05.123Z"
+        );
+        assert_eq!(
+            normalize("2024-01-02T03:04:05+02:00").unwrap(),
+            "2024-01-02 01:04:05.000Z"
+        );
         assert!(normalize("yesterday").is_none());
     }
 }

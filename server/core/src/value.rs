@@ -55,7 +55,11 @@ impl Value {
     pub fn strings(&self) -> Vec<&str> {
         match self {
             Value::Text(s) if !s.is_empty() => vec![s.as_str()],
-            Value::List(items) => items.iter().filter_map(Value::as_str).filter(|s| !s.is_empty()).collect(),
+            Value::List(items) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .collect(),
             _ => Vec::new(),
         }
     }
@@ -119,6 +123,8 @@ pub fn number_to_json(n: f64) -> Json {
     if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
         Json::from(n as i64)
     } else {
-        serde_json::Number::from_f64(n).map(Json::Number).unwrap_or(Json::Null)
+        serde_json::Number::from_f64(n)
+            .map(Json::Number)
+            .unwrap_or(Json::Null)
     }
 }

@@ -7,7 +7,10 @@ use crate::context::Ctx;
 use crate::ApiError;
 
 #[handler]
-pub async fn delete_record(ctx: Ctx, Path((collection, id)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+pub async fn delete_record(
+    ctx: Ctx,
+    Path((collection, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
     ctx.run(move |s, who, request| {
         let c = s.collection(&collection)?;
         let permit = s.authorize(&who, &c, Action::Delete, request)?;

@@ -8,7 +8,10 @@ use crate::context::Ctx;
 use crate::ApiError;
 
 #[handler]
-pub async fn get_record(ctx: Ctx, Path((collection, id)): Path<(String, String)>) -> Result<Json<Value>, ApiError> {
+pub async fn get_record(
+    ctx: Ctx,
+    Path((collection, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
     let shape = shape(&ctx.request);
     let out = ctx
         .run(move |s, who, request| {

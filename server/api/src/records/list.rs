@@ -7,7 +7,10 @@ use crate::context::{param, Ctx};
 use crate::ApiError;
 
 #[handler]
-pub async fn list_records(ctx: Ctx, Path(collection): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn list_records(
+    ctx: Ctx,
+    Path(collection): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let r = &ctx.request;
     let params = ListParams {
         page: param(r, "page").parse().ok(),

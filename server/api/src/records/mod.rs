@@ -19,5 +19,8 @@ use crate::context::param;
 
 /// The `expand` and `fields` parameters.
 fn shape(request: &RequestInfo) -> Shape {
-    Shape { expand: param(request, "expand").to_owned(), fields: param(request, "fields").to_owned() }
+    Shape {
+        expand: param(request, "expand").to_owned(),
+        fields: param(request, "fields").to_owned(),
+    }
 }

@@ -23,7 +23,13 @@ async fn create_rename_and_delete_a_collection() {
     assert_eq!(c["fields"][0]["name"], "id");
     assert_eq!(c["listRule"], "");
     assert!(c["viewRule"].is_null());
-    let title = c["fields"].as_array().unwrap().iter().find(|f| f["name"] == "title").unwrap().clone();
+    let title = c["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "title")
+        .unwrap()
+        .clone();
     let title_id = title["id"].as_str().unwrap().to_owned();
 
     let mut fields = c["fields"].as_array().unwrap().clone();
@@ -33,15 +39,29 @@ async fn create_rename_and_delete_a_collection() {
         }
     }
     let (status, body) = s
-        .call(Method::PATCH, "/api/collections/posts", Some(json!({"fields": fields, "indexes": []})))
+        .call(
+            Method::PATCH,
+            "/api/collections/posts",
+            Some(json!({"fields": fields, "indexes": []})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let renamed = body["fields"].as_array().unwrap().iter().find(|f| f["name"] == "headline").unwrap().clone();
+    let renamed = body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "headline")
+        .unwrap()
+        .clone();
     assert_eq!(renamed["id"], title_id.as_str());
 
     let (status, body) = s.call(Method::GET, "/api/collections", None).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(body["items"].as_array().unwrap().iter().any(|c| c["name"] == "posts"));
+    assert!(body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["name"] == "posts"));
 
     let (status, _) = s.call(Method::DELETE, "/api/collections/posts", None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
@@ -67,13 +87,17 @@ async fn invalid_collections_report_every_problem() {
 #[tokio::test]
 async fn a_collection_referenced_by_a_relation_cannot_be_deleted() {
     let s = TestServer::start().await;
-    let authors = s.create_collection(json!({"name": "authors", "fields": [{"name": "name", "type": "text"}]})).await;
+    let authors = s
+        .create_collection(json!({"name": "authors", "fields": [{"name": "name", "type": "text"}]}))
+        .await;
     s.create_collection(json!({
         "name": "books",
         "fields": [{"name": "author", "type": "relation", "collectionId": authors["id"], "maxSelect": 1}],
     }))
     .await;
-    let (status, body) = s.call(Method::DELETE, "/api/collections/authors", None).await;
+    let (status, body) = s
+        .call(Method::DELETE, "/api/collections/authors", None)
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let (status, _) = s.call(Method::GET, "/api/collections/authors", None).await;
     assert_eq!(status, StatusCode::OK);

@@ -20,10 +20,16 @@ pub struct TestServer {
 impl TestServer {
     pub async fn start() -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let config = basalt::Config { dir: dir.path().to_path_buf(), ..basalt::Config::default() };
+        let config = basalt::Config {
+            dir: dir.path().to_path_buf(),
+            ..basalt::Config::default()
+        };
         let services = {
             let config = config.clone();
-            tokio::task::spawn_blocking(move || basalt::open_services(&config)).await.unwrap().unwrap()
+            tokio::task::spawn_blocking(move || basalt::open_services(&config))
+                .await
+                .unwrap()
+                .unwrap()
         };
         services.upsert_superuser(EMAIL, PASSWORD).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -36,9 +42,20 @@ impl TestServer {
             .await
         });
         let client = Client::new();
-        let mut server = TestServer { url, token: String::new(), client, _dir: dir, stop: Some(stop), task: Some(task) };
+        let mut server = TestServer {
+            url,
+            token: String::new(),
+            client,
+            _dir: dir,
+            stop: Some(stop),
+            task: Some(task),
+        };
         let (status, body) = server
-            .call(Method::POST, "/api/collections/_superusers/auth-with-password", Some(json!({"identity": EMAIL, "password": PASSWORD})))
+            .call(
+                Method::POST,
+                "/api/collections/_superusers/auth-with-password",
+                Some(json!({"identity": EMAIL, "password": PASSWORD})),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         server.token = body["token"].as_str().unwrap().to_owned();
@@ -46,12 +63,23 @@ impl TestServer {
     }
 
     /// A request with the superuser token.
-    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         self.call_as(Some(&self.token), method, path, body).await
     }
 
     /// A request with the given token (`None` = guest).
-    pub async fn call_as(&self, token: Option<&str>, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call_as(
+        &self,
+        token: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut req = self.client.request(method, format!("{}{}", self.url, path));
         if let Some(t) = token.filter(|t| !t.is_empty()) {
             req = req.header("Authorization", t);
@@ -62,7 +90,11 @@ impl TestServer {
         let resp = req.send().await.unwrap();
         let status = resp.status();
         let text = resp.text().await.unwrap();
-        let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         (status, value)
     }
 
@@ -74,7 +106,13 @@ impl TestServer {
     }
 
     pub async fn create_record(&self, collection: &str, body: Value) -> Value {
-        let (status, out) = self.call(Method::POST, &format!("/api/collections/{collection}/records"), Some(body)).await;
+        let (status, out) = self
+            .call(
+                Method::POST,
+                &format!("/api/collections/{collection}/records"),
+                Some(body),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{out}");
         out
     }

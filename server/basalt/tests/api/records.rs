@@ -38,11 +38,23 @@ async fn record_crud_with_coercion_and_modifiers() {
     assert!(created.ends_with('Z'));
 
     let path = "/api/collections/posts/records/abcdefghijklmno";
-    let (status, r) = s.call(Method::PATCH, path, Some(json!({"views+": 5, "tags+": ["a", "b"]}))).await;
+    let (status, r) = s
+        .call(
+            Method::PATCH,
+            path,
+            Some(json!({"views+": 5, "tags+": ["a", "b"]})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{r}");
     assert_eq!(r["views"], 17);
     assert_eq!(r["tags"], json!(["a", "b"]));
-    let (_, r) = s.call(Method::PATCH, path, Some(json!({"views-": 2, "tags-": "a", "+tags": "c"}))).await;
+    let (_, r) = s
+        .call(
+            Method::PATCH,
+            path,
+            Some(json!({"views-": 2, "tags-": "a", "+tags": "c"})),
+        )
+        .await;
     assert_eq!(r["views"], 15);
     assert_eq!(r["tags"], json!(["c", "b"]));
 
@@ -61,20 +73,45 @@ async fn validation_errors_are_reported_all_at_once() {
     let s = TestServer::start().await;
     posts(&s).await;
     let (status, body) = s
-        .call(Method::POST, "/api/collections/posts/records", Some(json!({"title": "x".repeat(30), "email": "not-an-email", "tags": ["zzz"]})))
+        .call(
+            Method::POST,
+            "/api/collections/posts/records",
+            Some(json!({"title": "x".repeat(30), "email": "not-an-email", "tags": ["zzz"]})),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert_eq!(body["data"]["title"]["code"], "validation_max_text_constraint");
+    assert_eq!(
+        body["data"]["title"]["code"],
+        "validation_max_text_constraint"
+    );
     assert_eq!(body["data"]["email"]["code"], "validation_is_email");
     assert!(body["data"]["tags"]["code"].is_string());
     s.create_record("posts", json!({"title": "same"})).await;
-    let (status, body) = s.call(Method::POST, "/api/collections/posts/records", Some(json!({"title": "same"}))).await;
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/api/collections/posts/records",
+            Some(json!({"title": "same"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["data"]["title"]["code"], "validation_not_unique");
-    let (status, body) = s.call(Method::POST, "/api/collections/posts/records", Some(json!({}))).await;
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/api/collections/posts/records",
+            Some(json!({})),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["data"]["title"]["code"], "validation_required");
-    let (status, _) = s.call(Method::POST, "/api/collections/posts/records", Some(json!({"id": "BAD", "title": "q"}))).await;
+    let (status, _) = s
+        .call(
+            Method::POST,
+            "/api/collections/posts/records",
+            Some(json!({"id": "BAD", "title": "q"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
@@ -83,38 +120,94 @@ async fn lists_filter_sort_page_and_count() {
     let s = TestServer::start().await;
     posts(&s).await;
     for i in 0..25 {
-        s.create_record("posts", json!({"title": format!("post {i:02}"), "views": i * 10, "published": i % 2 == 0})).await;
+        s.create_record(
+            "posts",
+            json!({"title": format!("post {i:02}"), "views": i * 10, "published": i % 2 == 0}),
+        )
+        .await;
     }
     let base = "/api/collections/posts/records";
-    let (status, body) = s.call_as(None, Method::GET, &format!("{base}?perPage=10&page=2&sort=-views"), None).await;
+    let (status, body) = s
+        .call_as(
+            None,
+            Method::GET,
+            &format!("{base}?perPage=10&page=2&sort=-views"),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["page"], 2);
     assert_eq!(body["perPage"], 10);
     assert_eq!(body["totalItems"], 25);
     assert_eq!(body["totalPages"], 3);
-    let views: Vec<i64> = body["items"].as_array().unwrap().iter().map(|r| r["views"].as_i64().unwrap()).collect();
+    let views: Vec<i64> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["views"].as_i64().unwrap())
+        .collect();
     assert_eq!(views, (5..15).rev().map(|i| i * 10).collect::<Vec<_>>());
 
     let filter = urlencode("(views>100 && published=true) || title='post 01'");
-    let (_, body) = s.call(Method::GET, &format!("{base}?filter={filter}&sort=views&perPage=100"), None).await;
-    let titles: Vec<&str> = body["items"].as_array().unwrap().iter().map(|r| r["title"].as_str().unwrap()).collect();
-    assert_eq!(titles, ["post 01", "post 12", "post 14", "post 16", "post 18", "post 20", "post 22", "post 24"]);
+    let (_, body) = s
+        .call(
+            Method::GET,
+            &format!("{base}?filter={filter}&sort=views&perPage=100"),
+            None,
+        )
+        .await;
+    let titles: Vec<&str> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        ["post 01", "post 12", "post 14", "post 16", "post 18", "post 20", "post 22", "post 24"]
+    );
     assert_eq!(body["totalItems"], 8);
 
-    let (_, body) = s.call(Method::GET, &format!("{base}?skipTotal=1&perPage=5000"), None).await;
+    let (_, body) = s
+        .call(
+            Method::GET,
+            &format!("{base}?skipTotal=1&perPage=5000"),
+            None,
+        )
+        .await;
     assert_eq!(body["totalItems"], -1);
     assert_eq!(body["totalPages"], -1);
     assert_eq!(body["perPage"], 1000);
     assert_eq!(body["items"].as_array().unwrap().len(), 25);
 
-    let (status, body) = s.call(Method::GET, &format!("{base}?filter={}", urlencode("views >> 1")), None).await;
+    let (status, body) = s
+        .call(
+            Method::GET,
+            &format!("{base}?filter={}", urlencode("views >> 1")),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    let (status, _) = s.call(Method::GET, &format!("{base}?filter={}", urlencode("nope = 1")), None).await;
+    let (status, _) = s
+        .call(
+            Method::GET,
+            &format!("{base}?filter={}", urlencode("nope = 1")),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _) = s.call(Method::GET, &format!("{base}?sort=nope"), None).await;
+    let (status, _) = s
+        .call(Method::GET, &format!("{base}?sort=nope"), None)
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
-    let (_, body) = s.call(Method::GET, &format!("{base}?perPage=1&sort=views&fields=title,views"), None).await;
+    let (_, body) = s
+        .call(
+            Method::GET,
+            &format!("{base}?perPage=1&sort=views&fields=title,views"),
+            None,
+        )
+        .await;
     assert_eq!(body["items"][0], json!({"title": "post 00", "views": 0}));
 }
 
@@ -136,38 +229,80 @@ async fn expand_forward_nested_and_back_relations() {
     }))
     .await;
     let ann = s.create_record("people", json!({"name": "Ann"})).await;
-    let a = s.create_record("articles", json!({"title": "A", "author": ann["id"]})).await;
-    s.create_record("comments", json!({"text": "first", "article": a["id"]})).await;
-    s.create_record("comments", json!({"text": "second", "article": a["id"]})).await;
+    let a = s
+        .create_record("articles", json!({"title": "A", "author": ann["id"]}))
+        .await;
+    s.create_record("comments", json!({"text": "first", "article": a["id"]}))
+        .await;
+    s.create_record("comments", json!({"text": "second", "article": a["id"]}))
+        .await;
 
-    let path = format!("/api/collections/articles/records/{}?expand=author,comments_via_article.article.author", a["id"].as_str().unwrap());
+    let path = format!(
+        "/api/collections/articles/records/{}?expand=author,comments_via_article.article.author",
+        a["id"].as_str().unwrap()
+    );
     let (status, body) = s.call_as(None, Method::GET, &path, None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["expand"]["author"]["name"], "Ann");
     let comments = body["expand"]["comments_via_article"].as_array().unwrap();
     assert_eq!(comments.len(), 2);
-    assert_eq!(comments[0]["expand"]["article"]["expand"]["author"]["name"], "Ann");
+    assert_eq!(
+        comments[0]["expand"]["article"]["expand"]["author"]["name"],
+        "Ann"
+    );
 
     let filter = urlencode("author.name = 'Ann' && comments_via_article.text ?= 'second'");
-    let (_, body) = s.call(Method::GET, &format!("/api/collections/articles/records?filter={filter}"), None).await;
+    let (_, body) = s
+        .call(
+            Method::GET,
+            &format!("/api/collections/articles/records?filter={filter}"),
+            None,
+        )
+        .await;
     assert_eq!(body["totalItems"], 1, "{body}");
 
-    let (status, _) = s.call(Method::DELETE, &format!("/api/collections/articles/records/{}", a["id"].as_str().unwrap()), None).await;
+    let (status, _) = s
+        .call(
+            Method::DELETE,
+            &format!(
+                "/api/collections/articles/records/{}",
+                a["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (_, body) = s.call(Method::GET, "/api/collections/comments/records", None).await;
-    assert_eq!(body["totalItems"], 0, "cascade delete removes comments: {body}");
+    let (_, body) = s
+        .call(Method::GET, "/api/collections/comments/records", None)
+        .await;
+    assert_eq!(
+        body["totalItems"], 0,
+        "cascade delete removes comments: {body}"
+    );
 }
 
 #[tokio::test]
 async fn null_rules_are_superuser_only() {
     let s = TestServer::start().await;
-    s.create_collection(json!({"name": "secrets", "fields": [{"name": "v", "type": "text"}]})).await;
-    let (status, body) = s.call_as(None, Method::GET, "/api/collections/secrets/records", None).await;
+    s.create_collection(json!({"name": "secrets", "fields": [{"name": "v", "type": "text"}]}))
+        .await;
+    let (status, body) = s
+        .call_as(None, Method::GET, "/api/collections/secrets/records", None)
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body["message"], "Only superusers can perform this action.");
-    let (status, _) = s.call_as(None, Method::POST, "/api/collections/secrets/records", Some(json!({"v": "x"}))).await;
+    let (status, _) = s
+        .call_as(
+            None,
+            Method::POST,
+            "/api/collections/secrets/records",
+            Some(json!({"v": "x"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = s.call(Method::GET, "/api/collections/secrets/records", None).await;
+    let (status, _) = s
+        .call(Method::GET, "/api/collections/secrets/records", None)
+        .await;
     assert_eq!(status, StatusCode::OK);
 }
 
@@ -191,6 +326,12 @@ async fn malformed_bodies_are_400() {
 
 fn urlencode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }

@@ -18,7 +18,12 @@ pub trait Lookup {
     fn get(&self, collection: &Collection, id: &str) -> Result<Option<Record>>;
 
     /// Every record of `collection` whose relation field at `field_pos` contains `id`.
-    fn referencing(&self, collection: &Collection, field_pos: usize, id: &str) -> Result<Vec<Record>>;
+    fn referencing(
+        &self,
+        collection: &Collection,
+        field_pos: usize,
+        id: &str,
+    ) -> Result<Vec<Record>>;
 
     /// Visits every record of `collection` until `visit` returns false.
     fn scan(&self, collection: &Collection, visit: &mut dyn FnMut(Record) -> bool) -> Result<()>;
@@ -74,11 +79,18 @@ impl Filter {
         _catalog: &Catalog,
         _params: Option<&serde_json::Map<String, serde_json::Value>>,
     ) -> Result<Filter> {
-        Ok(Filter { inner: Arc::new(compiled::Expr) })
+        Ok(Filter {
+            inner: Arc::new(compiled::Expr),
+        })
     }
 
     /// Whether `record` satisfies the filter.
-    pub fn matches(&self, _record: &Record, _lookup: &dyn Lookup, _request: &RequestInfo) -> Result<bool> {
+    pub fn matches(
+        &self,
+        _record: &Record,
+        _lookup: &dyn Lookup,
+        _request: &RequestInfo,
+    ) -> Result<bool> {
         let _ = &self.inner;
         Ok(true)
     }
@@ -104,13 +116,20 @@ impl Filter {
 pub enum SortKey {
     Random,
     /// A direct field of the collection (an index can serve it).
-    Field { pos: usize, desc: bool },
+    Field {
+        pos: usize,
+        desc: bool,
+    },
 }
 
 impl SortKey {
     /// Parses a `sort` parameter (`-created,title`, `@random`, relation paths).
     /// Errors are [`crate::Code::InvalidSort`] (400).
-    pub fn parse_list(_input: &str, _collection: &Arc<Collection>, _catalog: &Catalog) -> Result<Vec<SortKey>> {
+    pub fn parse_list(
+        _input: &str,
+        _collection: &Arc<Collection>,
+        _catalog: &Catalog,
+    ) -> Result<Vec<SortKey>> {
         Ok(Vec::new())
     }
 

@@ -23,7 +23,11 @@ impl Catalog {
         self.collections
             .iter()
             .find(|c| c.id == id_or_name)
-            .or_else(|| self.collections.iter().find(|c| c.name.eq_ignore_ascii_case(id_or_name)))
+            .or_else(|| {
+                self.collections
+                    .iter()
+                    .find(|c| c.name.eq_ignore_ascii_case(id_or_name))
+            })
     }
 
     pub fn by_id(&self, id: &str) -> Option<&Arc<Collection>> {
@@ -36,14 +40,25 @@ impl Catalog {
 
     /// A new snapshot with `c` added or replaced (matched by id).
     pub fn with(&self, c: Arc<Collection>) -> Catalog {
-        let mut collections: Vec<_> = self.collections.iter().filter(|x| x.id != c.id).cloned().collect();
+        let mut collections: Vec<_> = self
+            .collections
+            .iter()
+            .filter(|x| x.id != c.id)
+            .cloned()
+            .collect();
         collections.push(c);
         Catalog::new(collections)
     }
 
     /// A new snapshot without the collection of id `id`.
     pub fn without(&self, id: &str) -> Catalog {
-        Catalog::new(self.collections.iter().filter(|x| x.id != id).cloned().collect())
+        Catalog::new(
+            self.collections
+                .iter()
+                .filter(|x| x.id != id)
+                .cloned()
+                .collect(),
+        )
     }
 
     /// Every relation field, anywhere, that points at the collection `target_id`:

@@ -232,7 +232,15 @@ impl FieldKind {
 
 impl Field {
     pub fn new(name: &str, kind: FieldKind) -> Field {
-        Field { id: String::new(), name: name.to_owned(), system: false, hidden: false, presentable: false, kind, slot: 0 }
+        Field {
+            id: String::new(),
+            name: name.to_owned(),
+            system: false,
+            hidden: false,
+            presentable: false,
+            kind,
+            slot: 0,
+        }
     }
 
     pub fn relation(&self) -> Option<&RelationOptions> {

@@ -69,7 +69,12 @@ impl IndexDef {
         if name.is_empty() || name.len() > 100 {
             return Err("invalid index name".into());
         }
-        Ok(IndexDef { name, unique, columns, skip_empty })
+        Ok(IndexDef {
+            name,
+            unique,
+            columns,
+            skip_empty,
+        })
     }
 }
 
@@ -93,7 +98,10 @@ impl<'a> Tokens<'a> {
 
     fn word(&mut self) -> Option<&'a str> {
         self.skip_ws();
-        let end = self.rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(self.rest.len());
+        let end = self
+            .rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(self.rest.len());
         if end == 0 {
             return None;
         }
@@ -117,7 +125,10 @@ impl<'a> Tokens<'a> {
         if self.optional_keyword(kw) {
             Ok(())
         } else {
-            Err(format!("expected {} in index definition", kw.to_uppercase()))
+            Err(format!(
+                "expected {} in index definition",
+                kw.to_uppercase()
+            ))
         }
     }
 
@@ -125,12 +136,16 @@ impl<'a> Tokens<'a> {
         self.skip_ws();
         for (open, close) in [('`', '`'), ('"', '"'), ('[', ']')] {
             if let Some(inner) = self.rest.strip_prefix(open) {
-                let end = inner.find(close).ok_or("unterminated quoted name in index definition")?;
+                let end = inner
+                    .find(close)
+                    .ok_or("unterminated quoted name in index definition")?;
                 self.rest = &inner[end + 1..];
                 return Ok(inner[..end].to_owned());
             }
         }
-        self.word().map(str::to_owned).ok_or_else(|| "expected a name in index definition".into())
+        self.word()
+            .map(str::to_owned)
+            .ok_or_else(|| "expected a name in index definition".into())
     }
 
     fn optional_punct(&mut self, c: char) -> bool {
@@ -170,9 +185,12 @@ mod tests {
     use crate::schema::{Field, FieldKind};
 
     fn coll() -> Collection {
-        let mut c: Collection = serde_json::from_value(serde_json::json!({"id": "c1", "name": "posts"})).unwrap();
-        c.fields.push(Field::new("title", FieldKind::Text(Default::default())));
-        c.fields.push(Field::new("views", FieldKind::Number(Default::default())));
+        let mut c: Collection =
+            serde_json::from_value(serde_json::json!({"id": "c1", "name": "posts"})).unwrap();
+        c.fields
+            .push(Field::new("title", FieldKind::Text(Default::default())));
+        c.fields
+            .push(Field::new("views", FieldKind::Number(Default::default())));
         c
     }
 
@@ -182,7 +200,11 @@ mod tests {
         let d = IndexDef::parse("CREATE UNIQUE INDEX `idx_t` ON `posts` (`title`)", &c).unwrap();
         assert!(d.unique);
         assert_eq!(d.columns, ["title"]);
-        let d = IndexDef::parse("create index if not exists idx2 on posts (views DESC, title) WHERE title != ''", &c).unwrap();
+        let d = IndexDef::parse(
+            "create index if not exists idx2 on posts (views DESC, title) WHERE title != ''",
+            &c,
+        )
+        .unwrap();
         assert!(!d.unique);
         assert_eq!(d.columns, ["views", "title"]);
         assert_eq!(d.skip_empty.as_deref(), Some("title"));

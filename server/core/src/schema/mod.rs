@@ -4,7 +4,7 @@
 //! an immutable `Arc<Collection>` in a [`Catalog`] snapshot (see `catalog`).
 
 mod catalog;
-mod field;
+pub mod field;
 mod index;
 mod validate;
 
@@ -46,7 +46,9 @@ pub struct Rules {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Collection {
+    #[serde(default)]
     pub id: String,
+    #[serde(default)]
     pub name: String,
     #[serde(rename = "type", default)]
     pub kind: CollectionType,
@@ -105,18 +107,30 @@ impl Collection {
 #[serde(tag = "version")]
 pub enum StoredCollection {
     #[serde(rename = "1")]
-    V1 { collection: Collection, slots: Vec<(String, u32)>, next_slot: u32 },
+    V1 {
+        collection: Collection,
+        slots: Vec<(String, u32)>,
+        next_slot: u32,
+    },
 }
 
 impl StoredCollection {
     pub fn from_collection(c: &Collection) -> StoredCollection {
         let slots = c.fields.iter().map(|f| (f.id.clone(), f.slot)).collect();
-        StoredCollection::V1 { collection: c.clone(), slots, next_slot: c.next_slot }
+        StoredCollection::V1 {
+            collection: c.clone(),
+            slots,
+            next_slot: c.next_slot,
+        }
     }
 
     /// Restores the collection with its slots; index definitions are re-parsed.
     pub fn into_collection(self) -> crate::Result<Collection> {
-        let StoredCollection::V1 { mut collection, slots, next_slot } = self;
+        let StoredCollection::V1 {
+            mut collection,
+            slots,
+            next_slot,
+        } = self;
         for field in &mut collection.fields {
             if let Some((_, slot)) = slots.iter().find(|(id, _)| *id == field.id) {
                 field.slot = *slot;

@@ -126,7 +126,12 @@ impl Services {
     }
 
     /// Whether `who` may view `record` of `collection`; used by expand.
-    pub(super) fn can_view(&self, who: &Principal, collection: &Arc<Collection>, record: &Record) -> bool {
+    pub(super) fn can_view(
+        &self,
+        who: &Principal,
+        collection: &Arc<Collection>,
+        record: &Record,
+    ) -> bool {
         match self.authorize(who, collection, Action::View, RequestInfo::default()) {
             Ok(permit) => permit.allows(record, self.store()).unwrap_or(false),
             Err(_) => false,

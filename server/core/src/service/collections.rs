@@ -19,8 +19,14 @@ pub fn require_superuser(who: &Principal) -> Result<()> {
 
 fn parse_collection(json: Json) -> Result<Collection> {
     serde_json::from_value(json).map_err(|e| {
-        Error::new(Code::InvalidBody, "Failed to load the submitted data due to invalid formatting.")
-            .with_field("body", FieldError::new("validation_invalid_body", e.to_string()))
+        Error::new(
+            Code::InvalidBody,
+            "Failed to load the submitted data due to invalid formatting.",
+        )
+        .with_field(
+            "body",
+            FieldError::new("validation_invalid_body", e.to_string()),
+        )
     })
 }
 
@@ -42,20 +48,29 @@ impl Services {
         self.create_collection_unchecked(collection)
     }
 
-    pub(super) fn create_collection_unchecked(&self, mut collection: Collection) -> Result<Arc<Collection>> {
+    pub(super) fn create_collection_unchecked(
+        &self,
+        mut collection: Collection,
+    ) -> Result<Arc<Collection>> {
         let _guard = self.schema_lock.lock();
         let catalog = self.catalog();
         validate_collection(&mut collection, None, &catalog)?;
         let seq = self.store.put_collection(None, &collection)?;
         self.store.sync(seq)?;
         let collection = Arc::new(collection);
-        self.catalog.store(Arc::new(catalog.with(collection.clone())));
+        self.catalog
+            .store(Arc::new(catalog.with(collection.clone())));
         Ok(collection)
     }
 
     /// Applies a PocketBase-style PATCH: top-level keys replace, `fields` replaces the
     /// whole list (fields are matched to the old ones by id).
-    pub fn update_collection(&self, who: &Principal, id_or_name: &str, patch: Json) -> Result<Arc<Collection>> {
+    pub fn update_collection(
+        &self,
+        who: &Principal,
+        id_or_name: &str,
+        patch: Json,
+    ) -> Result<Arc<Collection>> {
         require_superuser(who)?;
         let Json::Object(patch) = patch else {
             return Err(Error::from_code(Code::InvalidBody));
@@ -63,10 +78,11 @@ impl Services {
         let _guard = self.schema_lock.lock();
         let catalog = self.catalog();
         let old = self.collection(id_or_name)?;
-        let mut merged: Map<String, Json> = match serde_json::to_value(&*old).map_err(Error::internal)? {
-            Json::Object(m) => m,
-            _ => return Err(Error::internal("collection did not serialize to an object")),
-        };
+        let mut merged: Map<String, Json> =
+            match serde_json::to_value(&*old).map_err(Error::internal)? {
+                Json::Object(m) => m,
+                _ => return Err(Error::internal("collection did not serialize to an object")),
+            };
         for (k, v) in patch {
             if k != "id" {
                 merged.insert(k, v);
@@ -106,7 +122,8 @@ impl Services {
         }
         let seq = self.store.delete_collection(&collection)?;
         self.store.sync(seq)?;
-        self.catalog.store(Arc::new(catalog.without(&collection.id)));
+        self.catalog
+            .store(Arc::new(catalog.without(&collection.id)));
         Ok(())
     }
 
@@ -114,13 +131,30 @@ impl Services {
     /// by id, then name) and, with `delete_missing`, deletes the non-system ones not
     /// listed. Collections are applied in order; the first failure stops the import and
     /// reports which collection failed.
-    pub fn import_collections(&self, who: &Principal, collections: Vec<Json>, delete_missing: bool) -> Result<()> {
+    pub fn import_collections(
+        &self,
+        who: &Principal,
+        collections: Vec<Json>,
+        delete_missing: bool,
+    ) -> Result<()> {
         require_superuser(who)?;
         let mut kept = Vec::new();
         for (i, json) in collections.into_iter().enumerate() {
-            let id = json.get("id").and_then(Json::as_str).unwrap_or_default().to_owned();
-            let name = json.get("name").and_then(Json::as_str).unwrap_or_default().to_owned();
-            let existing = self.catalog().by_id(&id).cloned().or_else(|| self.catalog().get(&name).cloned());
+            let id = json
+                .get("id")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let name = json
+                .get("name")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let existing = self
+                .catalog()
+                .by_id(&id)
+                .cloned()
+                .or_else(|| self.catalog().get(&name).cloned());
             let result = match existing {
                 Some(old) => self.update_collection(who, &old.id, json),
                 None => self.create_collection(who, json),
@@ -134,8 +168,12 @@ impl Services {
             }
         }
         if delete_missing {
-            let doomed: Vec<String> =
-                self.catalog().iter().filter(|c| !c.system && !kept.contains(&c.id)).map(|c| c.id.clone()).collect();
+            let doomed: Vec<String> = self
+                .catalog()
+                .iter()
+                .filter(|c| !c.system && !kept.contains(&c.id))
+                .map(|c| c.id.clone())
+                .collect();
             for id in doomed {
                 self.delete_collection(who, &id)?;
             }

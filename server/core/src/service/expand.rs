@@ -29,18 +29,29 @@ impl ExpandTree {
     pub fn parse(input: &str, limits: &Limits) -> Result<ExpandTree> {
         let mut root = ExpandTree::default();
         let bad = |m: String| Error::new(Code::InvalidExpand, m);
-        let paths: Vec<&str> = input.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
+        let paths: Vec<&str> = input
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .collect();
         if paths.len() > limits.max_expand_keys {
-            return Err(bad(format!("At most {} expand paths are allowed.", limits.max_expand_keys)));
+            return Err(bad(format!(
+                "At most {} expand paths are allowed.",
+                limits.max_expand_keys
+            )));
         }
         for path in paths {
             let parts: Vec<&str> = path.split('.').collect();
             if parts.len() > limits.max_expand_depth {
-                return Err(bad(format!("Expand paths may be at most {} relations deep.", limits.max_expand_depth)));
+                return Err(bad(format!(
+                    "Expand paths may be at most {} relations deep.",
+                    limits.max_expand_depth
+                )));
             }
             let mut node = &mut root;
             for part in parts {
-                if part.is_empty() || !part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                if part.is_empty() || !part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                {
                     return Err(bad(format!("Invalid expand path \"{path}\".")));
                 }
                 node = node.children.entry(part.to_owned()).or_default();
@@ -56,9 +67,19 @@ impl ExpandTree {
 
 impl Services {
     /// A record as JSON, without expansion, showing what `who` may see.
-    pub(super) fn render_plain(&self, who: &Principal, collection: &Collection, record: &Record) -> Map<String, Json> {
-        let owner = who.auth().is_some_and(|(c, r)| c.id == collection.id && r.id() == record.id());
-        let opts = RenderOptions { include_hidden: who.is_superuser(), show_email: who.is_superuser() || owner };
+    pub(super) fn render_plain(
+        &self,
+        who: &Principal,
+        collection: &Collection,
+        record: &Record,
+    ) -> Map<String, Json> {
+        let owner = who
+            .auth()
+            .is_some_and(|(c, r)| c.id == collection.id && r.id() == record.id());
+        let opts = RenderOptions {
+            include_hidden: who.is_superuser(),
+            show_email: who.is_superuser() || owner,
+        };
         record_to_json(collection, record, &opts)
     }
 
@@ -76,8 +97,12 @@ impl Services {
         let mut out = Map::new();
         for (key, sub) in &tree.children {
             let (target, related, single) = if let Some(pos) = collection.field_pos(key) {
-                let Some(rel) = collection.fields[pos].relation() else { continue };
-                let Some(target) = catalog.by_id(&rel.collection_id).cloned() else { continue };
+                let Some(rel) = collection.fields[pos].relation() else {
+                    continue;
+                };
+                let Some(target) = catalog.by_id(&rel.collection_id).cloned() else {
+                    continue;
+                };
                 let mut related = Vec::new();
                 for id in record.values[pos].strings() {
                     if let Some(r) = self.store.get(&target, id)? {
@@ -86,16 +111,25 @@ impl Services {
                 }
                 (target, related, rel.max_select == 1)
             } else if let Some((name, field)) = key.rsplit_once("_via_") {
-                let Some(target) = catalog.get(name).cloned() else { continue };
-                let Some(pos) = target.field_pos(field) else { continue };
-                let Some(rel) = target.fields[pos].relation() else { continue };
+                let Some(target) = catalog.get(name).cloned() else {
+                    continue;
+                };
+                let Some(pos) = target.field_pos(field) else {
+                    continue;
+                };
+                let Some(rel) = target.fields[pos].relation() else {
+                    continue;
+                };
                 if rel.collection_id != collection.id {
                     continue;
                 }
                 let mut related = self.store.referencing(&target, pos, record.id())?;
                 related.truncate(MAX_BACK_RELATIONS);
                 let unique = rel.max_select == 1
-                    && target.index_defs.iter().any(|i| i.unique && i.columns.len() == 1 && i.columns[0] == field);
+                    && target
+                        .index_defs
+                        .iter()
+                        .any(|i| i.unique && i.columns.len() == 1 && i.columns[0] == field);
                 (target, related, unique)
             } else {
                 continue;
@@ -114,7 +148,11 @@ impl Services {
             if items.is_empty() {
                 continue;
             }
-            let value = if single { items.swap_remove(0) } else { Json::Array(items) };
+            let value = if single {
+                items.swap_remove(0)
+            } else {
+                Json::Array(items)
+            };
             out.insert(key.clone(), value);
         }
         Ok(out)
@@ -124,10 +162,15 @@ impl Services {
     /// pointing at it through `cascadeDelete` relations are deleted too (recursively);
     /// other references are removed from the pointing records, and a required relation
     /// that would become empty makes the whole delete fail.
-    pub(super) fn delete_writes(&self, collection: &Arc<Collection>, old: Record) -> Result<Vec<Write>> {
+    pub(super) fn delete_writes(
+        &self,
+        collection: &Arc<Collection>,
+        old: Record,
+    ) -> Result<Vec<Write>> {
         let catalog = self.catalog();
         let mut deleted: Vec<(Arc<Collection>, Record)> = vec![(collection.clone(), old)];
-        let mut updates: HashMap<(String, String), (Arc<Collection>, Record, Record)> = HashMap::new();
+        let mut updates: HashMap<(String, String), (Arc<Collection>, Record, Record)> =
+            HashMap::new();
         let mut next = 0;
         while next < deleted.len() {
             let (coll, rec) = deleted[next].clone();
@@ -135,19 +178,28 @@ impl Services {
             for (ref_coll, pos) in catalog.relations_to(&coll.id) {
                 for referrer in self.store.referencing(&ref_coll, pos, rec.id())? {
                     let key = (ref_coll.id.clone(), referrer.id().to_owned());
-                    if deleted.iter().any(|(c, r)| c.id == key.0 && r.id() == key.1) {
+                    if deleted
+                        .iter()
+                        .any(|(c, r)| c.id == key.0 && r.id() == key.1)
+                    {
                         continue;
                     }
-                    let Some(rel) = ref_coll.fields[pos].relation() else { continue };
+                    let Some(rel) = ref_coll.fields[pos].relation() else {
+                        continue;
+                    };
                     if rel.cascade_delete {
                         updates.remove(&key);
                         deleted.push((ref_coll.clone(), referrer));
                         if deleted.len() > MAX_CASCADE {
-                            return Err(Error::bad_request("The delete would cascade to too many records."));
+                            return Err(Error::bad_request(
+                                "The delete would cascade to too many records.",
+                            ));
                         }
                         continue;
                     }
-                    let entry = updates.entry(key).or_insert_with(|| (ref_coll.clone(), referrer.clone(), referrer));
+                    let entry = updates
+                        .entry(key)
+                        .or_insert_with(|| (ref_coll.clone(), referrer.clone(), referrer));
                     let remaining: Vec<Value> = entry.2.values[pos]
                         .strings()
                         .into_iter()
@@ -161,17 +213,28 @@ impl Services {
                         )));
                     }
                     entry.2.values[pos] = match &ref_coll.fields[pos].kind {
-                        FieldKind::Relation(r) if r.max_select == 1 => {
-                            remaining.into_iter().next().unwrap_or(Value::Text(String::new()))
-                        }
+                        FieldKind::Relation(r) if r.max_select == 1 => remaining
+                            .into_iter()
+                            .next()
+                            .unwrap_or(Value::Text(String::new())),
                         _ => Value::List(remaining),
                     };
                 }
             }
         }
-        let mut writes: Vec<Write> =
-            deleted.into_iter().map(|(collection, old)| Write::Delete { collection, old }).collect();
-        writes.extend(updates.into_values().map(|(collection, old, new)| Write::Update { collection, old, new }));
+        let mut writes: Vec<Write> = deleted
+            .into_iter()
+            .map(|(collection, old)| Write::Delete { collection, old })
+            .collect();
+        writes.extend(
+            updates
+                .into_values()
+                .map(|(collection, old, new)| Write::Update {
+                    collection,
+                    old,
+                    new,
+                }),
+        );
         Ok(writes)
     }
 }

@@ -47,7 +47,10 @@ fn parse_excerpt(m: &str) -> Result<(usize, bool)> {
         .and_then(|r| r.strip_suffix(')'))
         .ok_or_else(|| bad(format!("Unknown fields modifier \":{m}\".")))?;
     let mut it = args.split(',').map(str::trim);
-    let max = it.next().and_then(|n| n.parse::<usize>().ok()).ok_or_else(|| bad("excerpt needs a maximum length."))?;
+    let max = it
+        .next()
+        .and_then(|n| n.parse::<usize>().ok())
+        .ok_or_else(|| bad("excerpt needs a maximum length."))?;
     let ellipsis = match it.next() {
         None | Some("false") | Some("0") => false,
         Some("true") | Some("1") => true,
@@ -62,13 +65,19 @@ fn parse_excerpt(m: &str) -> Result<(usize, bool)> {
 impl FieldsPicker {
     pub fn parse(input: &str, max_len: usize) -> Result<FieldsPicker> {
         if input.len() > max_len {
-            return Err(bad(format!("The fields parameter may be at most {max_len} bytes.")));
+            return Err(bad(format!(
+                "The fields parameter may be at most {max_len} bytes."
+            )));
         }
         if input.trim().is_empty() {
             return Ok(FieldsPicker::default());
         }
         let mut root = Node::default();
-        for raw in split_top(input).into_iter().map(str::trim).filter(|p| !p.is_empty()) {
+        for raw in split_top(input)
+            .into_iter()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             let (path, modifier) = match raw.split_once(':') {
                 Some((p, m)) => (p, Some(parse_excerpt(m.trim())?)),
                 None => (raw, None),
@@ -174,16 +183,28 @@ mod tests {
     #[test]
     fn picks_nested_and_star() {
         let v = json!({"id": "a", "title": "t", "expand": {"author": {"id": "b", "name": "n"}}});
-        assert_eq!(apply("id,expand.author.name", v.clone()), json!({"id": "a", "expand": {"author": {"name": "n"}}}));
+        assert_eq!(
+            apply("id,expand.author.name", v.clone()),
+            json!({"id": "a", "expand": {"author": {"name": "n"}}})
+        );
         assert_eq!(apply("*", v.clone()), v);
-        assert_eq!(apply("*,expand.author.id", v), json!({"id": "a", "title": "t", "expand": {"author": {"id": "b"}}}));
+        assert_eq!(
+            apply("*,expand.author.id", v),
+            json!({"id": "a", "title": "t", "expand": {"author": {"id": "b"}}})
+        );
     }
 
     #[test]
     fn excerpts_strip_html() {
         let v = json!({"body": "<p>Hello   <b>big</b> world</p>"});
-        assert_eq!(apply("body:excerpt(9,true)", v.clone()), json!({"body": "Hello big..."}));
-        assert_eq!(apply("body:excerpt(100)", v), json!({"body": "Hello big world"}));
+        assert_eq!(
+            apply("body:excerpt(9,true)", v.clone()),
+            json!({"body": "Hello big..."})
+        );
+        assert_eq!(
+            apply("body:excerpt(100)", v),
+            json!({"body": "Hello big world"})
+        );
     }
 
     #[test]

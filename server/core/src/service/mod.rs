@@ -66,7 +66,11 @@ impl Services {
     /// Loads the catalog from the store and creates the system collections a fresh
     /// data directory lacks. `secret` signs auth tokens.
     pub fn open(store: Arc<dyn RecordStore>, secret: String, limits: Limits) -> Result<Services> {
-        let collections = store.load_collections()?.into_iter().map(Arc::new).collect();
+        let collections = store
+            .load_collections()?
+            .into_iter()
+            .map(Arc::new)
+            .collect();
         let services = Services {
             store,
             catalog: ArcSwap::from_pointee(Catalog::new(collections)),
@@ -89,7 +93,10 @@ impl Services {
 
     /// Looks a collection up by id or name.
     pub fn collection(&self, id_or_name: &str) -> Result<Arc<Collection>> {
-        self.catalog().get(id_or_name).cloned().ok_or_else(|| Error::from_code(Code::CollectionNotFound))
+        self.catalog()
+            .get(id_or_name)
+            .cloned()
+            .ok_or_else(|| Error::from_code(Code::CollectionNotFound))
     }
 
     fn ensure_superusers(&self) -> Result<()> {

@@ -18,8 +18,14 @@ use crate::{Code, Error, Result};
 #[derive(Clone, Debug)]
 pub enum Principal {
     Guest,
-    Superuser { collection: Arc<Collection>, record: Record },
-    Auth { collection: Arc<Collection>, record: Record },
+    Superuser {
+        collection: Arc<Collection>,
+        record: Record,
+    },
+    Auth {
+        collection: Arc<Collection>,
+        record: Record,
+    },
 }
 
 impl Principal {
@@ -31,9 +37,8 @@ impl Principal {
     pub fn auth(&self) -> Option<(&Arc<Collection>, &Record)> {
         match self {
             Principal::Guest => None,
-            Principal::Superuser { collection, record } | Principal::Auth { collection, record } => {
-                Some((collection, record))
-            }
+            Principal::Superuser { collection, record }
+            | Principal::Auth { collection, record } => Some((collection, record)),
         }
     }
 }
@@ -56,13 +61,19 @@ impl Services {
         if token.is_empty() {
             return Principal::Guest;
         }
-        let Some(claims) = auth::peek(token) else { return Principal::Guest };
+        let Some(claims) = auth::peek(token) else {
+            return Principal::Guest;
+        };
         if claims.kind != "auth" {
             return Principal::Guest;
         }
         let catalog = self.catalog();
-        let Some(collection) = catalog.by_id(&claims.collection_id).cloned() else { return Principal::Guest };
-        let Ok(Some(record)) = self.store.get(&collection, &claims.id) else { return Principal::Guest };
+        let Some(collection) = catalog.by_id(&claims.collection_id).cloned() else {
+            return Principal::Guest;
+        };
+        let Ok(Some(record)) = self.store.get(&collection, &claims.id) else {
+            return Principal::Guest;
+        };
         if auth::verify(token, &self.secret, text(&collection, &record, "tokenKey")).is_err() {
             return Principal::Guest;
         }
@@ -85,19 +96,44 @@ impl Services {
     }
 
     /// Finds the auth record of `collection` whose `email` is `identity`.
-    pub fn find_by_email(&self, collection: &Arc<Collection>, identity: &str) -> Result<Option<Record>> {
+    pub fn find_by_email(
+        &self,
+        collection: &Arc<Collection>,
+        identity: &str,
+    ) -> Result<Option<Record>> {
         let mut params = Map::new();
         params.insert("identity".into(), Json::String(identity.to_owned()));
-        let filter = Filter::compile("email = {:identity}", collection, &self.catalog(), Some(&params))?;
-        let query = Query { filter: Some(filter), limit: 1, ..Query::default() };
-        Ok(self.store.query(collection, &query)?.records.into_iter().next())
+        let filter = Filter::compile(
+            "email = {:identity}",
+            collection,
+            &self.catalog(),
+            Some(&params),
+        )?;
+        let query = Query {
+            filter: Some(filter),
+            limit: 1,
+            ..Query::default()
+        };
+        Ok(self
+            .store
+            .query(collection, &query)?
+            .records
+            .into_iter()
+            .next())
     }
 
     /// Password auth: the same 400 for an unknown identity and a wrong password, after
     /// the same amount of hashing work.
-    pub fn auth_with_password(&self, collection: &Arc<Collection>, identity: &str, password: &str) -> Result<Record> {
+    pub fn auth_with_password(
+        &self,
+        collection: &Arc<Collection>,
+        identity: &str,
+        password: &str,
+    ) -> Result<Record> {
         if !collection.is_auth() {
-            return Err(Error::bad_request("The collection is not an auth collection."));
+            return Err(Error::bad_request(
+                "The collection is not an auth collection.",
+            ));
         }
         let fail = || Error::new(Code::InvalidCredentials, "Failed to authenticate.");
         let Some(record) = self.find_by_email(collection, identity)? else {
@@ -113,7 +149,9 @@ impl Services {
     /// Creates the superuser `email` or sets its password.
     pub fn upsert_superuser(&self, email: &str, password: &str) -> Result<()> {
         if password.len() < 8 {
-            return Err(Error::bad_request("The password must be at least 8 characters."));
+            return Err(Error::bad_request(
+                "The password must be at least 8 characters.",
+            ));
         }
         if !email.contains('@') {
             return Err(Error::bad_request("Invalid email address."));
@@ -125,20 +163,47 @@ impl Services {
             Some(old) => {
                 let mut new = old.clone();
                 set(&collection, &mut new, "password", Value::Text(hash));
-                set(&collection, &mut new, "tokenKey", Value::Text(ids::random_string(50)));
+                set(
+                    &collection,
+                    &mut new,
+                    "tokenKey",
+                    Value::Text(ids::random_string(50)),
+                );
                 set(&collection, &mut new, "updated", Value::Text(now));
-                Write::Update { collection: collection.clone(), old, new }
+                Write::Update {
+                    collection: collection.clone(),
+                    old,
+                    new,
+                }
             }
             None => {
                 let mut record = Record::zero(&collection);
                 record.values[0] = Value::Text(ids::new_id());
-                set(&collection, &mut record, "email", Value::Text(email.to_owned()));
+                set(
+                    &collection,
+                    &mut record,
+                    "email",
+                    Value::Text(email.to_owned()),
+                );
                 set(&collection, &mut record, "password", Value::Text(hash));
-                set(&collection, &mut record, "tokenKey", Value::Text(ids::random_string(50)));
+                set(
+                    &collection,
+                    &mut record,
+                    "tokenKey",
+                    Value::Text(ids::random_string(50)),
+                );
                 set(&collection, &mut record, "verified", Value::Bool(true));
-                set(&collection, &mut record, "created", Value::Text(now.clone()));
+                set(
+                    &collection,
+                    &mut record,
+                    "created",
+                    Value::Text(now.clone()),
+                );
                 set(&collection, &mut record, "updated", Value::Text(now));
-                Write::Create { collection: collection.clone(), record }
+                Write::Create {
+                    collection: collection.clone(),
+                    record,
+                }
             }
         };
         let seq = self.store.commit(vec![write])?;
@@ -148,7 +213,9 @@ impl Services {
     /// Deletes the superuser `email`; an unknown email is a 404.
     pub fn delete_superuser(&self, email: &str) -> Result<()> {
         let collection = self.collection(SUPERUSERS)?;
-        let old = self.find_by_email(&collection, email)?.ok_or_else(Error::not_found)?;
+        let old = self
+            .find_by_email(&collection, email)?
+            .ok_or_else(Error::not_found)?;
         let seq = self.store.commit(vec![Write::Delete { collection, old }])?;
         self.store.sync(seq)
     }
@@ -158,7 +225,10 @@ impl Services {
     /// `{token, record}` as the auth endpoints return it, the record shown to its owner.
     pub fn auth_response(&self, collection: &Arc<Collection>, record: &Record) -> Result<Json> {
         let token = self.issue_token(collection, record)?;
-        let owner = Principal::Auth { collection: collection.clone(), record: record.clone() };
+        let owner = Principal::Auth {
+            collection: collection.clone(),
+            record: record.clone(),
+        };
         let rendered = self.render_plain(&owner, collection, record);
         Ok(serde_json::json!({ "token": token, "record": rendered }))
     }

@@ -47,7 +47,13 @@ pub struct Shape {
 const MAX_WRITE_RETRIES: usize = 16;
 
 impl Services {
-    pub fn list_records(&self, who: &Principal, permit: &Permit, collection: &Arc<Collection>, params: &ListParams) -> Result<ListOutput> {
+    pub fn list_records(
+        &self,
+        who: &Principal,
+        permit: &Permit,
+        collection: &Arc<Collection>,
+        params: &ListParams,
+    ) -> Result<ListOutput> {
         permit.check(collection, Action::List)?;
         let catalog = self.catalog();
         let mut filter = None;
@@ -77,17 +83,35 @@ impl Services {
             offset: (page - 1).saturating_mul(per_page),
             limit: per_page,
             count_total: !params.skip_total,
+            request: permit.request().clone(),
         };
         let result = self.store.query(collection, &query)?;
-        let items = result.records.iter().map(|r| self.render(who, collection, r, &shape)).collect::<Result<_>>()?;
+        let items = result
+            .records
+            .iter()
+            .map(|r| self.render(who, collection, r, &shape))
+            .collect::<Result<_>>()?;
         let (total_items, total_pages) = match result.total {
             Some(total) => (total as i64, total.div_ceil(per_page) as i64),
             None => (-1, -1),
         };
-        Ok(ListOutput { page, per_page, total_items, total_pages, items })
+        Ok(ListOutput {
+            page,
+            per_page,
+            total_items,
+            total_pages,
+            items,
+        })
     }
 
-    pub fn get_record(&self, who: &Principal, permit: &Permit, collection: &Arc<Collection>, id: &str, shape: &Shape) -> Result<Json> {
+    pub fn get_record(
+        &self,
+        who: &Principal,
+        permit: &Permit,
+        collection: &Arc<Collection>,
+        id: &str,
+        shape: &Shape,
+    ) -> Result<Json> {
         permit.check(collection, Action::View)?;
         let record = self.visible_record(permit, collection, id)?;
         let shape = self.parse_shape(collection, &shape.expand, &shape.fields)?;
@@ -104,12 +128,20 @@ impl Services {
     ) -> Result<Json> {
         permit.check(collection, Action::Create)?;
         let shape = self.parse_shape(collection, &shape.expand, &shape.fields)?;
-        let opts = InputOptions { superuser: permit.is_superuser() };
+        let opts = InputOptions {
+            superuser: permit.is_superuser(),
+        };
         let record = apply_input(collection, None, body, self.store(), &self.catalog(), &opts)?;
         if !permit.allows(&record, self.store())? {
-            return Err(Error::new(Code::ValidationFailed, "Failed to create record."));
+            return Err(Error::new(
+                Code::ValidationFailed,
+                "Failed to create record.",
+            ));
         }
-        let seq = self.store.commit(vec![Write::Create { collection: collection.clone(), record: record.clone() }])?;
+        let seq = self.store.commit(vec![Write::Create {
+            collection: collection.clone(),
+            record: record.clone(),
+        }])?;
         self.store.sync(seq)?;
         self.render(who, collection, &record, &shape)
     }
@@ -125,11 +157,24 @@ impl Services {
     ) -> Result<Json> {
         permit.check(collection, Action::Update)?;
         let shape = self.parse_shape(collection, &shape.expand, &shape.fields)?;
-        let opts = InputOptions { superuser: permit.is_superuser() };
+        let opts = InputOptions {
+            superuser: permit.is_superuser(),
+        };
         for _ in 0..MAX_WRITE_RETRIES {
             let old = self.visible_record(permit, collection, id)?;
-            let new = apply_input(collection, Some(&old), body, self.store(), &self.catalog(), &opts)?;
-            let write = Write::Update { collection: collection.clone(), old, new: new.clone() };
+            let new = apply_input(
+                collection,
+                Some(&old),
+                body,
+                self.store(),
+                &self.catalog(),
+                &opts,
+            )?;
+            let write = Write::Update {
+                collection: collection.clone(),
+                old,
+                new: new.clone(),
+            };
             match self.store.commit(vec![write]) {
                 Ok(seq) => {
                     self.store.sync(seq)?;
@@ -139,10 +184,18 @@ impl Services {
                 Err(e) => return Err(e),
             }
         }
-        Err(Error::new(Code::Conflict, "The record is being changed by others; try again."))
+        Err(Error::new(
+            Code::Conflict,
+            "The record is being changed by others; try again.",
+        ))
     }
 
-    pub fn delete_record(&self, permit: &Permit, collection: &Arc<Collection>, id: &str) -> Result<()> {
+    pub fn delete_record(
+        &self,
+        permit: &Permit,
+        collection: &Arc<Collection>,
+        id: &str,
+    ) -> Result<()> {
         permit.check(collection, Action::Delete)?;
         for _ in 0..MAX_WRITE_RETRIES {
             let old = self.visible_record(permit, collection, id)?;
@@ -153,26 +206,48 @@ impl Services {
                 Err(e) => return Err(e),
             }
         }
-        Err(Error::new(Code::Conflict, "The record is being changed by others; try again."))
+        Err(Error::new(
+            Code::Conflict,
+            "The record is being changed by others; try again.",
+        ))
     }
 
     /// The record `id`, or 404 when it is missing or the permit's condition hides it.
-    fn visible_record(&self, permit: &Permit, collection: &Arc<Collection>, id: &str) -> Result<Record> {
-        let record = self.store.get(collection, id)?.ok_or_else(|| Error::from_code(Code::RecordNotFound))?;
+    fn visible_record(
+        &self,
+        permit: &Permit,
+        collection: &Arc<Collection>,
+        id: &str,
+    ) -> Result<Record> {
+        let record = self
+            .store
+            .get(collection, id)?
+            .ok_or_else(|| Error::from_code(Code::RecordNotFound))?;
         if !permit.allows(&record, self.store())? {
             return Err(Error::from_code(Code::RecordNotFound));
         }
         Ok(record)
     }
 
-    fn parse_shape(&self, collection: &Arc<Collection>, expand: &str, fields: &str) -> Result<(ExpandTree, FieldsPicker)> {
+    fn parse_shape(
+        &self,
+        collection: &Arc<Collection>,
+        expand: &str,
+        fields: &str,
+    ) -> Result<(ExpandTree, FieldsPicker)> {
         let expand = ExpandTree::parse(expand, &self.limits)?;
         let _ = collection;
         let fields = FieldsPicker::parse(fields, self.limits.max_fields_len)?;
         Ok((expand, fields))
     }
 
-    fn render(&self, who: &Principal, collection: &Arc<Collection>, record: &Record, shape: &(ExpandTree, FieldsPicker)) -> Result<Json> {
+    fn render(
+        &self,
+        who: &Principal,
+        collection: &Arc<Collection>,
+        record: &Record,
+        shape: &(ExpandTree, FieldsPicker),
+    ) -> Result<Json> {
         let mut json = self.render_plain(who, collection, record);
         if !shape.0.is_empty() {
             let expanded = self.expand(who, collection, record, &shape.0, 1)?;

@@ -1,4 +1,8 @@
-//! A record: the values of one row, aligned with its collection's fields.
+//! A record: the values of one row, aligned with its collection's fields, with
+//! input handling (`input`) and JSON rendering (`render`).
+
+pub mod input;
+pub mod render;
 
 use crate::codec::{self, DecodeError};
 use crate::schema::Collection;
@@ -13,11 +17,16 @@ pub struct Record {
 impl Record {
     /// A record with every field at its zero value.
     pub fn zero(collection: &Collection) -> Record {
-        Record { values: collection.fields.iter().map(|f| f.kind.zero()).collect() }
+        Record {
+            values: collection.fields.iter().map(|f| f.kind.zero()).collect(),
+        }
     }
 
     pub fn id(&self) -> &str {
-        self.values.first().and_then(Value::as_str).unwrap_or_default()
+        self.values
+            .first()
+            .and_then(Value::as_str)
+            .unwrap_or_default()
     }
 
     pub fn get(&self, collection: &Collection, field: &str) -> Option<&Value> {
@@ -26,7 +35,13 @@ impl Record {
 
     /// The stored bytes of this record.
     pub fn encode(&self, collection: &Collection) -> Vec<u8> {
-        codec::encode_record(collection.fields.iter().zip(&self.values).map(|(f, v)| (f.slot, v)))
+        codec::encode_record(
+            collection
+                .fields
+                .iter()
+                .zip(&self.values)
+                .map(|(f, v)| (f.slot, v)),
+        )
     }
 
     /// Decodes stored bytes; fields without a stored value get their zero value and
