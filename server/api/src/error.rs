@@ -35,7 +35,7 @@ impl IntoResponse for ApiError {
         let body = json!({
             "status": status.as_u16(),
             "message": self.0.message,
-            "data": self.0.data,
+            "data": nest(&self.0.data),
             "code": self.0.code.as_str(),
         });
         Response::builder()
@@ -81,4 +81,31 @@ pub async fn envelope_for_poem_error(err: poem::Error) -> Response {
         }
     };
     ApiError(Error::from_code(code)).into_response()
+}
+
+/// PocketBase nests field errors: `fields.1.name` becomes `{"fields": {"1": {"name": …}}}`.
+fn nest(data: &std::collections::BTreeMap<String, basalt_core::FieldError>) -> serde_json::Value {
+    let mut root = serde_json::Map::new();
+    for (key, err) in data {
+        let mut node = &mut root;
+        let mut parts = key.split('.').peekable();
+        while let Some(part) = parts.next() {
+            if parts.peek().is_none() {
+                node.insert(
+                    part.to_owned(),
+                    json!({"code": err.code, "message": err.message}),
+                );
+                break;
+            }
+            let child = node.entry(part.to_owned()).or_insert_with(|| json!({}));
+            if !child.is_object() {
+                *child = json!({});
+            }
+            let Some(obj) = child.as_object_mut() else {
+                break;
+            };
+            node = obj;
+        }
+    }
+    serde_json::Value::Object(root)
 }

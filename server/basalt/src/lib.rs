@@ -47,7 +47,6 @@ pub fn open_services(config: &Config) -> anyhow::Result<Arc<Services>> {
     let secret = load_or_create_secret(&config.dir)?;
     let options = SledOptions {
         cache_capacity_bytes: config.cache_bytes,
-        ..SledOptions::default()
     };
     let store = SledStore::open(&config.dir.join("store"), options)
         .map_err(|e| anyhow::anyhow!("opening the store in {}: {e}", config.dir.display()))?;

@@ -46,6 +46,7 @@ async fn wrong_password_and_unknown_identity_look_the_same() {
         )
         .await;
     assert_eq!(a, StatusCode::BAD_REQUEST);
+    assert_eq!(b, StatusCode::BAD_REQUEST);
     assert_eq!(body_a, body_b);
     assert_eq!(body_a["message"], "Failed to authenticate.");
 }

@@ -1,9 +1,15 @@
 //! The filter language (PocketBase's grammar): parser, type-checker against the
 //! catalog, and evaluator over records.
 //!
-//! INTERFACE CONTRACT (other modules and the storage crate rely on these signatures;
-//! the implementation lives in submodules).
+//! `parse` turns text into an AST with numbered limits; `compile` resolves identifiers
+//! against the catalog (fields, relation paths, back-relations, `@request.*`,
+//! `@collection.*`, macros, modifiers); `eval` evaluates against records.
 
+mod compile;
+mod eval;
+pub mod parse;
+
+use compile::Node;
 use std::sync::Arc;
 
 use crate::record::Record;
@@ -62,52 +68,58 @@ pub enum ConstraintOp {
 /// A filter parsed and checked against one collection.
 #[derive(Clone, Debug)]
 pub struct Filter {
-    inner: Arc<compiled::Expr>,
-}
-
-mod compiled {
-    #[derive(Debug)]
-    pub struct Expr;
+    inner: Arc<Node>,
 }
 
 impl Filter {
     /// Parses and type-checks `input` for `collection`. `params` fills `{:name}`
     /// placeholders. Errors are [`crate::Code::InvalidFilter`] (400).
     pub fn compile(
-        _input: &str,
-        _collection: &Arc<Collection>,
-        _catalog: &Catalog,
-        _params: Option<&serde_json::Map<String, serde_json::Value>>,
+        input: &str,
+        collection: &Arc<Collection>,
+        catalog: &Catalog,
+        params: Option<&serde_json::Map<String, serde_json::Value>>,
     ) -> Result<Filter> {
+        let ast = parse::parse(input)?;
+        let node = compile::compile(&ast, collection, catalog, params)?;
         Ok(Filter {
-            inner: Arc::new(compiled::Expr),
+            inner: Arc::new(node),
         })
     }
 
     /// Whether `record` satisfies the filter.
     pub fn matches(
         &self,
-        _record: &Record,
-        _lookup: &dyn Lookup,
-        _request: &RequestInfo,
+        record: &Record,
+        lookup: &dyn Lookup,
+        request: &RequestInfo,
     ) -> Result<bool> {
-        let _ = &self.inner;
-        Ok(true)
+        eval::eval(&self.inner, record, lookup, request)
     }
 
     /// Conjunct constraints on direct fields that an index can serve.
     pub fn constraints(&self) -> Vec<Constraint> {
-        Vec::new()
+        compile::constraints(&self.inner)
     }
 
     /// `self && other`.
-    pub fn and(self, _other: Filter) -> Filter {
-        self
+    pub fn and(self, other: Filter) -> Filter {
+        Filter {
+            inner: Arc::new(Node::And(vec![
+                (*self.inner).clone(),
+                (*other.inner).clone(),
+            ])),
+        }
     }
 
     /// `self || other`.
-    pub fn or(self, _other: Filter) -> Filter {
-        self
+    pub fn or(self, other: Filter) -> Filter {
+        Filter {
+            inner: Arc::new(Node::Or(vec![
+                (*self.inner).clone(),
+                (*other.inner).clone(),
+            ])),
+        }
     }
 }
 
@@ -126,11 +138,30 @@ impl SortKey {
     /// Parses a `sort` parameter (`-created,title`, `@random`, relation paths).
     /// Errors are [`crate::Code::InvalidSort`] (400).
     pub fn parse_list(
-        _input: &str,
-        _collection: &Arc<Collection>,
+        input: &str,
+        collection: &Arc<Collection>,
         _catalog: &Catalog,
     ) -> Result<Vec<SortKey>> {
-        Ok(Vec::new())
+        let bad = |m: String| crate::Error::new(crate::Code::InvalidSort, m);
+        let mut keys = Vec::new();
+        for raw in input.split(',').map(str::trim).filter(|k| !k.is_empty()) {
+            if raw == "@random" {
+                keys.push(SortKey::Random);
+                continue;
+            }
+            let (desc, name) = match raw.strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, raw.strip_prefix('+').unwrap_or(raw)),
+            };
+            let pos = collection
+                .field_pos(name)
+                .ok_or_else(|| bad(format!("Invalid sort field \"{name}\".")))?;
+            keys.push(SortKey::Field { pos, desc });
+        }
+        if keys.len() > 16 {
+            return Err(bad("At most 16 sort keys are allowed.".into()));
+        }
+        Ok(keys)
     }
 
     pub fn desc(&self) -> bool {
