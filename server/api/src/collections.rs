@@ -24,7 +24,11 @@ fn page_params(ctx: &Ctx) -> (usize, usize, bool) {
 #[handler]
 pub async fn list_collections(ctx: Ctx) -> Result<Json<Value>, ApiError> {
     let (page, per_page, skip_total) = page_params(&ctx);
-    let all = ctx.run(|s, who, _| s.list_collections(&who)).await?;
+    let filter = param(&ctx.request, "filter").to_owned();
+    let sort = param(&ctx.request, "sort").to_owned();
+    let all = ctx
+        .run(move |s, who, _| s.list_collections(&who, &filter, &sort))
+        .await?;
     let total = all.len();
     let items: Vec<Value> = all
         .iter()

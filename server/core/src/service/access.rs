@@ -54,6 +54,21 @@ impl Permit {
         &self.request
     }
 
+    /// What a cached result computed under this permit's condition depends on: the
+    /// caller and everything `@request.*` may read.
+    pub(super) fn cache_scope(&self) -> String {
+        let auth = self
+            .request
+            .auth
+            .as_ref()
+            .map(|(c, r)| format!("{}/{}", c.id, r.id()))
+            .unwrap_or_default();
+        format!(
+            "{auth}\u{0}{}\u{0}{:?}\u{0}{:?}\u{0}{:?}",
+            self.request.method, self.request.query, self.request.headers, self.request.body
+        )
+    }
+
     pub(super) fn condition(&self) -> Option<&Filter> {
         self.condition.as_ref()
     }

@@ -5,7 +5,11 @@ use std::sync::Arc;
 use serde_json::{Map, Value as Json};
 
 use super::{Principal, Services};
+use crate::filter::{Filter, Lookup, RequestInfo};
+use crate::record::Record;
+use crate::schema::Catalog;
 use crate::schema::{validate_collection, Collection};
+use crate::value::Value;
 use crate::{Code, Error, FieldError, Result};
 
 /// Superuser-only endpoints reject guests with 401 and other records with 403.
@@ -31,9 +35,52 @@ fn parse_collection(json: Json) -> Result<Collection> {
 }
 
 impl Services {
-    pub fn list_collections(&self, who: &Principal) -> Result<Vec<Arc<Collection>>> {
+    /// Every collection matching `filter` (over `id`, `name`, `type`, `system`,
+    /// `created`, `updated`), ordered by `sort` (same keys, `-` for descending).
+    pub fn list_collections(
+        &self,
+        who: &Principal,
+        filter: &str,
+        sort: &str,
+    ) -> Result<Vec<Arc<Collection>>> {
         require_superuser(who)?;
-        Ok(self.catalog().iter().cloned().collect())
+        let mut all: Vec<Arc<Collection>> = self.catalog().iter().cloned().collect();
+        if !filter.trim().is_empty() {
+            let meta = Arc::new(meta_collection()?);
+            let f = Filter::compile(filter, &meta, &Catalog::default(), None)?;
+            let mut kept = Vec::new();
+            for c in all {
+                if f.matches(&meta_record(&c), &NoLookup, &RequestInfo::default())? {
+                    kept.push(c);
+                }
+            }
+            all = kept;
+        }
+        for key in sort
+            .split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .rev()
+        {
+            let (desc, name) = key
+                .strip_prefix('-')
+                .map_or((false, key.trim_start_matches('+')), |k| (true, k));
+            let pos = META_FIELDS
+                .iter()
+                .position(|(n, _)| *n == name)
+                .ok_or_else(|| {
+                    Error::new(Code::InvalidSort, format!("Invalid sort field \"{name}\"."))
+                })?;
+            all.sort_by(|a, b| {
+                let ord = meta_record(a).values[pos].total_cmp(&meta_record(b).values[pos]);
+                if desc {
+                    ord.reverse()
+                } else {
+                    ord
+                }
+            });
+        }
+        Ok(all)
     }
 
     pub fn get_collection(&self, who: &Principal, id_or_name: &str) -> Result<Arc<Collection>> {
@@ -92,6 +139,7 @@ impl Services {
         new.index_defs.clear();
         validate_collection(&mut new, Some(&old), &catalog)?;
         let seq = self.store.put_collection(Some(&old), &new)?;
+        self.counts.bump(&new.id);
         self.store.sync(seq)?;
         let new = Arc::new(new);
         self.catalog.store(Arc::new(catalog.with(new.clone())));
@@ -121,6 +169,7 @@ impl Services {
             )));
         }
         let seq = self.store.delete_collection(&collection)?;
+        self.counts.bump(&collection.id);
         self.store.sync(seq)?;
         self.catalog
             .store(Arc::new(catalog.without(&collection.id)));
@@ -178,6 +227,61 @@ impl Services {
                 self.delete_collection(who, &id)?;
             }
         }
+        Ok(())
+    }
+}
+
+/// The filterable attributes of a collection, as fields of a virtual collection.
+const META_FIELDS: &[(&str, &str)] = &[
+    ("id", "text"),
+    ("name", "text"),
+    ("type", "text"),
+    ("system", "bool"),
+    ("created", "text"),
+    ("updated", "text"),
+];
+
+fn meta_collection() -> Result<Collection> {
+    let fields: Vec<Json> = META_FIELDS
+        .iter()
+        .map(|(n, t)| serde_json::json!({"id": n, "name": n, "type": t}))
+        .collect();
+    serde_json::from_value(
+        serde_json::json!({"id": "_collections", "name": "_collections", "fields": fields}),
+    )
+    .map_err(Error::internal)
+}
+
+fn meta_record(c: &Collection) -> Record {
+    let kind = serde_json::to_value(c.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    Record {
+        values: vec![
+            Value::Text(c.id.clone()),
+            Value::Text(c.name.clone()),
+            Value::Text(kind),
+            Value::Bool(c.system),
+            Value::Text(c.created.clone()),
+            Value::Text(c.updated.clone()),
+        ],
+    }
+}
+
+/// Collections have no relations to follow.
+struct NoLookup;
+
+impl Lookup for NoLookup {
+    fn get(&self, _: &Collection, _: &str) -> Result<Option<Record>> {
+        Ok(None)
+    }
+
+    fn referencing(&self, _: &Collection, _: usize, _: &str) -> Result<Vec<Record>> {
+        Ok(Vec::new())
+    }
+
+    fn scan(&self, _: &Collection, _: &mut dyn FnMut(Record) -> bool) -> Result<()> {
         Ok(())
     }
 }

@@ -5,6 +5,7 @@
 
 mod access;
 mod collections;
+mod counts;
 mod expand;
 mod fields;
 mod principal;
@@ -59,7 +60,23 @@ pub struct Services {
     /// Serializes schema changes; record writes never take it.
     schema_lock: Mutex<()>,
     secret: String,
+    counts: counts::CountCache,
     pub limits: Limits,
+}
+
+/// The ids of the collections a set of writes touches.
+fn written_collections(writes: &[crate::store::Write]) -> Vec<String> {
+    use crate::store::Write;
+    let mut ids: Vec<String> = Vec::new();
+    for w in writes {
+        let (Write::Create { collection, .. }
+        | Write::Update { collection, .. }
+        | Write::Delete { collection, .. }) = w;
+        if !ids.contains(&collection.id) {
+            ids.push(collection.id.clone());
+        }
+    }
+    ids
 }
 
 impl Services {
@@ -76,6 +93,7 @@ impl Services {
             catalog: ArcSwap::from_pointee(Catalog::new(collections)),
             schema_lock: Mutex::new(()),
             secret,
+            counts: counts::CountCache::default(),
             limits,
         };
         services.ensure_superusers()?;

@@ -207,6 +207,7 @@ impl Services {
             }
         };
         let seq = self.store.commit(vec![write])?;
+        self.counts.bump(&collection.id);
         self.store.sync(seq)
     }
 
@@ -216,7 +217,9 @@ impl Services {
         let old = self
             .find_by_email(&collection, email)?
             .ok_or_else(Error::not_found)?;
+        let id = collection.id.clone();
         let seq = self.store.commit(vec![Write::Delete { collection, old }])?;
+        self.counts.bump(&id);
         self.store.sync(seq)
     }
 }

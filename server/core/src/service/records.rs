@@ -77,15 +77,34 @@ impl Services {
             Some(n) => n.min(self.limits.max_per_page),
         };
         let shape = self.parse_shape(collection, &params.expand, &params.fields)?;
+        let count_key = format!(
+            "{}\u{0}{}\u{0}{}",
+            params.filter,
+            permit
+                .condition()
+                .map(|_| permit.cache_scope())
+                .unwrap_or_default(),
+            permit.is_superuser()
+        );
+        let version = self.counts.version(&collection.id);
+        let cached_total = if params.skip_total {
+            None
+        } else {
+            self.counts.get(&collection.id, &count_key, version)
+        };
         let query = Query {
             filter,
             sort,
             offset: (page - 1).saturating_mul(per_page),
             limit: per_page,
-            count_total: !params.skip_total,
+            count_total: !params.skip_total && cached_total.is_none(),
             request: permit.request().clone(),
         };
-        let result = self.store.query(collection, &query)?;
+        let mut result = self.store.query(collection, &query)?;
+        if let Some(total) = result.total {
+            self.counts.put(&collection.id, count_key, version, total);
+        }
+        result.total = result.total.or(cached_total);
         let items = result
             .records
             .iter()
@@ -200,8 +219,12 @@ impl Services {
         for _ in 0..MAX_WRITE_RETRIES {
             let old = self.visible_record(permit, collection, id)?;
             let writes = self.delete_writes(collection, old)?;
+            let touched = super::written_collections(&writes);
             match self.store.commit(writes) {
-                Ok(seq) => return self.store.sync(seq),
+                Ok(seq) => {
+                    touched.iter().for_each(|id| self.counts.bump(id));
+                    return self.store.sync(seq);
+                }
                 Err(e) if e.code == Code::Conflict => continue,
                 Err(e) => return Err(e),
             }
