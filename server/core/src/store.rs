@@ -55,7 +55,7 @@ pub enum Action {
 #[derive(Clone, Debug, Default)]
 pub struct Query {
     pub filter: Option<Filter>,
-    /// Empty = storage order (by id). A [`SortKey::Random`] shuffles.
+    /// Empty = insertion order (like PocketBase's rowid). A [`SortKey::Random`] shuffles.
     pub sort: Vec<SortKey>,
     pub offset: usize,
     pub limit: usize,

@@ -79,12 +79,16 @@ pub struct Operand2 {
 pub enum Node {
     And(Vec<Node>),
     Or(Vec<Node>),
-    Cmp {
-        left: Operand2,
-        op: Op,
-        any: bool,
-        right: Operand2,
-    },
+    Cmp(Box<Cmp>),
+}
+
+/// One comparison: `left op right`, `any` for the `?` forms.
+#[derive(Clone, Debug)]
+pub struct Cmp {
+    pub left: Operand2,
+    pub op: Op,
+    pub any: bool,
+    pub right: Operand2,
 }
 
 const MACROS: &[&str] = &[
@@ -128,12 +132,12 @@ pub fn compile(
             op,
             any,
             right,
-        } => Node::Cmp {
+        } => Node::Cmp(Box::new(Cmp {
             left: operand(left, c, catalog, params)?,
             op: *op,
             any: *any,
             right: operand(right, c, catalog, params)?,
-        },
+        })),
     })
 }
 
@@ -345,12 +349,13 @@ pub fn constraints(node: &Node) -> Vec<Constraint> {
             out.extend(constraints(part));
             continue;
         }
-        let Node::Cmp {
+        let Node::Cmp(cmp) = part else { continue };
+        let Cmp {
             left,
             op,
             any: false,
             right,
-        } = part
+        } = &**cmp
         else {
             continue;
         };

@@ -10,7 +10,9 @@ use std::cmp::Ordering;
 use chrono::{Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
 use serde_json::Value as Json;
 
-use super::compile::{json_to_value, Field, Modifier, Node, Operand2, RequestPart, Source, Step};
+use super::compile::{
+    json_to_value, Cmp, Field, Modifier, Node, Operand2, RequestPart, Source, Step,
+};
 use super::parse::Op;
 use super::{Lookup, RequestInfo};
 use crate::record::Record;
@@ -36,12 +38,13 @@ pub fn eval(node: &Node, record: &Record, lookup: &dyn Lookup, req: &RequestInfo
             }
             Ok(false)
         }
-        Node::Cmp {
-            left,
-            op,
-            any,
-            right,
-        } => {
+        Node::Cmp(cmp) => {
+            let Cmp {
+                left,
+                op,
+                any,
+                right,
+            } = &**cmp;
             // Fast path: a direct field against a literal.
             if let (Some(l), Source::Literal(r)) = (direct(left, record), &right.source) {
                 return Ok(compare(&l, *op, r));
