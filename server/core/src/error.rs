@@ -64,11 +64,14 @@ codes! {
     Internal => Internal, "internal", "Something went wrong while processing your request.";
 }
 
-/// One field's problem, reported as `data.<field>`.
+/// One field's problem, reported as `data.<field>`. `params` carries the values the
+/// message was built from (`{"min": 3}`), as PocketBase reports them; empty when none.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct FieldError {
     pub code: String,
     pub message: String,
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub params: serde_json::Map<String, serde_json::Value>,
 }
 
 impl FieldError {
@@ -76,7 +79,14 @@ impl FieldError {
         FieldError {
             code: code.into(),
             message: message.into(),
+            params: serde_json::Map::new(),
         }
+    }
+
+    /// Adds one message parameter.
+    pub fn param(mut self, key: &str, value: impl Into<serde_json::Value>) -> FieldError {
+        self.params.insert(key.to_owned(), value.into());
+        self
     }
 }
 
@@ -154,6 +164,11 @@ impl FieldErrors {
         self.0
             .entry(field.into())
             .or_insert_with(|| FieldError::new(code, message));
+    }
+
+    /// Records `err` under `field` unless that field already has a problem.
+    pub fn push(&mut self, field: impl Into<String>, err: FieldError) {
+        self.0.entry(field.into()).or_insert(err);
     }
 
     pub fn is_empty(&self) -> bool {

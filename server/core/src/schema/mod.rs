@@ -3,11 +3,13 @@
 //! A [`Collection`] is what clients send and receive; once checked it is compiled into
 //! an immutable `Arc<Collection>` in a [`Catalog`] snapshot (see `catalog`).
 
+pub mod auth_options;
 mod catalog;
 pub mod field;
 mod index;
 mod validate;
 
+pub use auth_options::AuthOptions;
 pub use catalog::Catalog;
 pub use field::{Field, FieldKind};
 pub use index::IndexDef;
@@ -61,10 +63,22 @@ pub struct Collection {
     #[serde(flatten)]
     pub rules: Rules,
     /// Auth collections only: who may authenticate, and who may manage other records.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The outer `None` means the key was absent; `Some(None)` is JSON `null`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub auth_rule: Option<Option<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub manage_rule: Option<Option<String>>,
+    /// Auth collections only (`passwordAuth`, `authToken`, `otp`, …).
+    #[serde(flatten)]
+    pub auth_options: AuthOptions,
     #[serde(default)]
     pub created: String,
     #[serde(default)]
@@ -75,6 +89,16 @@ pub struct Collection {
     /// The next unused storage slot (see [`Field::slot`]); persisted with the collection.
     #[serde(skip)]
     pub next_slot: u32,
+}
+
+/// Deserializes a key that is present (even as `null`) into `Some(..)`; absent keys
+/// take the field default (`None`).
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
 }
 
 impl Collection {

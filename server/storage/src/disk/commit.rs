@@ -98,10 +98,12 @@ impl SledStore {
             };
             prepared.push(prepare(write, coll, &parts[coll].handles)?);
         }
+        let serial = self.commit_lock.lock();
         let result = Transactional::<StorageError>::transaction(
             trees.as_slice(),
             |views: &Vec<TransactionalTree>| apply_all(views, &prepared, &parts),
         );
+        drop(serial);
         drop(registry);
         match result {
             Ok(seq) => {

@@ -85,6 +85,9 @@ pub struct SledStore {
     changes: Tree,
     registry: RwLock<Registry>,
     group: GroupCommit,
+    /// Serializes record transactions: they all write the seq counter, so running them
+    /// concurrently only makes sled retry the losers.
+    commit_lock: parking_lot::Mutex<()>,
 }
 
 impl SledStore {
@@ -134,6 +137,7 @@ impl SledStore {
             changes,
             registry: RwLock::new(registry),
             group,
+            commit_lock: parking_lot::Mutex::new(()),
         })
     }
 

@@ -1,0 +1,38 @@
+import { setup, client } from './lib/helpers.js';
+import { seed, P } from './lib/fixtures.js';
+const { server, pb } = await setup();
+const show = async (label, fn) => { try { console.log(label, JSON.stringify(await fn())); } catch (e) { console.log(label, 'ERR', e.status, JSON.stringify(e.response)); } };
+try {
+  await seed(pb);
+  const anon = client(server.url);
+  await show('anon collections', () => anon.collections.getList(1, 1));
+  await show('anon records list', () => anon.collection('posts').getList(1, 1));
+  await show('anon records view', () => anon.collection('posts').getOne(P.alpha));
+  await show('anon create', () => anon.collection('posts').create({title: 'x'}));
+  await show('bad token', () => anon.collection('posts').getList(1, 1, {headers: {Authorization: 'garbage'}}));
+  await show('bearer', async () => (await anon.collection('posts').getList(1, 1, {headers: {Authorization: 'Bearer ' + pb.authStore.token}})).totalItems);
+  await show('superusers list', () => pb.collection('_superusers').getList(1, 5));
+  await show('collections list', async () => { const r = await pb.collections.getList(1, 100); return {...r, items: r.items.map(c => [c.name, c.type, c.system])}; });
+  await show('collection getOne by id', async () => { const r = await pb.collections.getOne('posts'); return (await pb.collections.getOne(r.id)).name; });
+  await show('authRefresh', () => pb.collection('_superusers').authRefresh());
+  await show('unknown identity', () => anon.collection('_superusers').authWithPassword('nobody@example.com', 'whatever123'));
+  await show('empty identity', () => anon.collection('_superusers').authWithPassword('', ''));
+  await show('authRefresh anon', () => anon.collection('_superusers').authRefresh());
+  await show('collection getOne missing', () => pb.collections.getOne('nope'));
+  await show('collection update missing', () => pb.collections.update('nope', {name: 'x'}));
+  await show('collection delete missing', () => pb.collections.delete('nope'));
+  await show('record update missing', () => pb.collection('posts').update('zzzzzzzzzzzzzzz', {title: 'x'}));
+  await show('record delete missing', () => pb.collection('posts').delete('zzzzzzzzzzzzzzz'));
+  await show('records of missing coll', () => pb.collection('nope').getList(1, 1));
+  await show('record getOne bad id', () => pb.collection('posts').getOne('a b'));
+  await show('health', () => pb.health.check());
+  await show('collections list filter', async () => (await pb.collections.getFullList({filter: "name ~ 'o'", sort: 'name'})).map(c => c.name));
+  await show('collections list sort', async () => (await pb.collections.getList(1, 3, {sort: '-name', filter: 'system = false'})).items.map(c => c.name));
+  await show('delete tags (referenced by posts)', () => pb.collections.delete('tags'));
+  await show('delete posts (referenced by comments)', () => pb.collections.delete('posts'));
+  await show('update record with id', () => pb.collection('posts').update(P.alpha, {id: 'zzzzzzzzzzzzzzz'}));
+  await show('update views+ non-number', () => pb.collection('posts').update(P.alpha, {'views+': 'abc'}));
+  await show('create unknown field', () => pb.collection('authors').create({name: 'x', unknown: 1}));
+  await show('create autodate supplied', () => pb.collection('posts').create({title: 'autod', created: '2001-01-01 00:00:00.000Z', updated: '2001-01-01 00:00:00.000Z'}));
+  await show('create collectionName supplied', () => pb.collection('authors').create({name: 'y', collectionName: 'zzz', collectionId: 'zzz', expand: {a: 1}}));
+} finally { await server.stop(); }
