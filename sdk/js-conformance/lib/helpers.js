@@ -19,6 +19,12 @@ export function client(url) {
   pb.lastStatus = 0;
   pb.afterSend = (response, data) => {
     pb.lastStatus = response.status;
+    // Basalt adds a stable machine `code` to its error envelope (see DESIGN.md); the
+    // rest of the envelope must match PocketBase's exactly, so compare without it.
+    if (response.status >= 400 && data && typeof data.code === 'string') {
+      const { code: _code, ...rest } = data;
+      return rest;
+    }
     return data;
   };
   return pb;

@@ -19,7 +19,10 @@ pub async fn create_record(
     let shape = shape(&ctx.request);
     let out = ctx
         .run(move |s, who, request| {
-            let c = s.collection(&collection)?;
+            let c = s.collection(&collection).map_err(|mut e| {
+                e.message = "Missing or invalid collection context.".into();
+                e
+            })?;
             let permit = s.authorize(&who, &c, Action::Create, request)?;
             s.create_record(&who, &permit, &c, &body, &shape)
         })

@@ -81,6 +81,14 @@ async fn invalid_collections_report_every_problem() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body["data"]["name"]["code"].is_string(), "{body}");
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/api/collections",
+            Some(json!({"name": "good", "fields": [{"name": "a", "type": "text"}, {"name": "a", "type": "bool"}]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body["data"]["fields"].is_object(), "{body}");
 }
 

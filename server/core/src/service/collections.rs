@@ -10,7 +10,7 @@ use crate::record::Record;
 use crate::schema::Catalog;
 use crate::schema::{validate_collection, Collection};
 use crate::value::Value;
-use crate::{Code, Error, FieldError, Result};
+use crate::{Code, Error, Result};
 
 /// Superuser-only endpoints reject guests with 401 and other records with 403.
 pub fn require_superuser(who: &Principal) -> Result<()> {
@@ -23,13 +23,10 @@ pub fn require_superuser(who: &Principal) -> Result<()> {
 
 fn parse_collection(json: Json) -> Result<Collection> {
     serde_json::from_value(json).map_err(|e| {
+        tracing::debug!(error = %e, "collection definition does not parse");
         Error::new(
             Code::InvalidBody,
             "Failed to load the submitted data due to invalid formatting.",
-        )
-        .with_field(
-            "body",
-            FieldError::new("validation_invalid_body", e.to_string()),
         )
     })
 }
@@ -85,7 +82,15 @@ impl Services {
 
     pub fn get_collection(&self, who: &Principal, id_or_name: &str) -> Result<Arc<Collection>> {
         require_superuser(who)?;
-        self.collection(id_or_name)
+        self.existing_collection(id_or_name)
+    }
+
+    /// Like [`Services::collection`], but a plain 404 as the collection endpoints give.
+    fn existing_collection(&self, id_or_name: &str) -> Result<Arc<Collection>> {
+        self.catalog()
+            .get(id_or_name)
+            .cloned()
+            .ok_or_else(Error::not_found)
     }
 
     pub fn create_collection(&self, who: &Principal, body: Json) -> Result<Arc<Collection>> {
@@ -124,7 +129,7 @@ impl Services {
         };
         let _guard = self.schema_lock.lock();
         let catalog = self.catalog();
-        let old = self.collection(id_or_name)?;
+        let old = self.existing_collection(id_or_name)?;
         let mut merged: Map<String, Json> =
             match serde_json::to_value(&*old).map_err(Error::internal)? {
                 Json::Object(m) => m,
@@ -152,7 +157,7 @@ impl Services {
         require_superuser(who)?;
         let _guard = self.schema_lock.lock();
         let catalog = self.catalog();
-        let collection = self.collection(id_or_name)?;
+        let collection = self.existing_collection(id_or_name)?;
         if collection.system {
             return Err(Error::bad_request("System collections cannot be deleted."));
         }
@@ -161,10 +166,15 @@ impl Services {
             .into_iter()
             .filter(|(c, _)| c.id != collection.id)
             .map(|(c, _)| c.name.clone())
-            .collect();
+            .fold(Vec::new(), |mut names, n| {
+                if !names.contains(&n) {
+                    names.push(n);
+                }
+                names
+            });
         if !referrers.is_empty() {
             return Err(Error::bad_request(format!(
-                "The collection is referenced by relation fields of {} and cannot be deleted.",
+                "Failed to delete collection probably due to existing reference in {}.",
                 referrers.join(", ")
             )));
         }

@@ -92,9 +92,10 @@ impl Services {
         record: &Record,
         tree: &ExpandTree,
         depth: usize,
-    ) -> Result<Map<String, Json>> {
+    ) -> Result<Option<Map<String, Json>>> {
         let catalog = self.catalog();
         let mut out = Map::new();
+        let mut known = false;
         for (key, sub) in &tree.children {
             let (target, related, single) = if let Some(pos) = collection.field_pos(key) {
                 let Some(rel) = collection.fields[pos].relation() else {
@@ -134,12 +135,12 @@ impl Services {
             } else {
                 continue;
             };
+            known = true;
             let mut items = Vec::new();
             for r in related.iter().filter(|r| self.can_view(who, &target, r)) {
                 let mut json = self.render_plain(who, &target, r);
                 if !sub.is_empty() && depth < self.limits.max_expand_depth {
-                    let nested = self.expand(who, &target, r, sub, depth + 1)?;
-                    if !nested.is_empty() {
+                    if let Some(nested) = self.expand(who, &target, r, sub, depth + 1)? {
                         json.insert("expand".into(), Json::Object(nested));
                     }
                 }
@@ -155,7 +156,7 @@ impl Services {
             };
             out.insert(key.clone(), value);
         }
-        Ok(out)
+        Ok(known.then_some(out))
     }
 
     /// The writes that delete `old` atomically with its relation side effects: records
@@ -187,9 +188,18 @@ impl Services {
                     let Some(rel) = ref_coll.fields[pos].relation() else {
                         continue;
                     };
-                    if rel.cascade_delete {
-                        updates.remove(&key);
-                        deleted.push((ref_coll.clone(), referrer));
+                    let current = updates.get(&key).map_or(&referrer, |(_, _, new)| new);
+                    let remaining: Vec<Value> = current.values[pos]
+                        .strings()
+                        .into_iter()
+                        .filter(|id| *id != rec.id())
+                        .map(|id| Value::Text(id.to_owned()))
+                        .collect();
+                    if rel.cascade_delete && remaining.is_empty() {
+                        // PocketBase deletes a record whose cascading relation loses its
+                        // last target; a multi relation that keeps others is only unlinked.
+                        let original = updates.remove(&key).map_or(referrer, |(_, old, _)| old);
+                        deleted.push((ref_coll.clone(), original));
                         if deleted.len() > MAX_CASCADE {
                             return Err(Error::bad_request(
                                 "The delete would cascade to too many records.",
@@ -197,21 +207,14 @@ impl Services {
                         }
                         continue;
                     }
+                    if rel.required && remaining.is_empty() {
+                        return Err(Error::bad_request(
+                            "Failed to delete record. Make sure that the record is not part of a required relation reference.",
+                        ));
+                    }
                     let entry = updates
                         .entry(key)
                         .or_insert_with(|| (ref_coll.clone(), referrer.clone(), referrer));
-                    let remaining: Vec<Value> = entry.2.values[pos]
-                        .strings()
-                        .into_iter()
-                        .filter(|id| *id != rec.id())
-                        .map(|id| Value::Text(id.to_owned()))
-                        .collect();
-                    if rel.required && remaining.is_empty() {
-                        return Err(Error::bad_request(format!(
-                            "The record cannot be deleted because it is part of a required relation reference ({}.{}).",
-                            ref_coll.name, ref_coll.fields[pos].name
-                        )));
-                    }
                     entry.2.values[pos] = match &ref_coll.fields[pos].kind {
                         FieldKind::Relation(r) if r.max_select == 1 => remaining
                             .into_iter()

@@ -150,10 +150,7 @@ fn excerpt(value: &Json, max: usize, ellipsis: bool) -> String {
     for c in raw.chars() {
         match c {
             '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                text.push(' ');
-            }
+            '>' if in_tag => in_tag = false,
             _ if !in_tag => text.push(c),
             _ => {}
         }

@@ -122,6 +122,8 @@ impl Services {
             return Ok(());
         }
         let definition = serde_json::json!({
+            // The official JS SDK knows the superusers collection by this id.
+            "id": "pbc_3142635823",
             "name": SUPERUSERS,
             "type": "auth",
             "system": true,

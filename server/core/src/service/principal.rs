@@ -135,6 +135,14 @@ impl Services {
                 "The collection is not an auth collection.",
             ));
         }
+        let mut blank = crate::error::FieldErrors::default();
+        if identity.is_empty() {
+            blank.add("identity", "validation_required", "Cannot be blank.");
+        }
+        if password.is_empty() {
+            blank.add("password", "validation_required", "Cannot be blank.");
+        }
+        blank.into_result("An error occurred while validating the submitted data.")?;
         let fail = || Error::new(Code::InvalidCredentials, "Failed to authenticate.");
         let Some(record) = self.find_by_email(collection, identity)? else {
             auth::dummy_verify(password);

@@ -273,8 +273,7 @@ impl Services {
     ) -> Result<Json> {
         let mut json = self.render_plain(who, collection, record);
         if !shape.0.is_empty() {
-            let expanded = self.expand(who, collection, record, &shape.0, 1)?;
-            if !expanded.is_empty() {
+            if let Some(expanded) = self.expand(who, collection, record, &shape.0, 1)? {
                 json.insert("expand".into(), Json::Object(expanded));
             }
         }
