@@ -85,7 +85,7 @@ async fn invalid_collections_report_every_problem() {
         .call(
             Method::POST,
             "/api/collections",
-            Some(json!({"name": "good", "fields": [{"name": "a", "type": "text"}, {"name": "a", "type": "bool"}]})),
+            Some(json!({"name": "good", "fields": [{"name": "a", "type": "text"}, {"name": "A", "type": "bool"}]})),
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");

@@ -1,8 +1,14 @@
 //! A record: the values of one row, aligned with its collection's fields, with
-//! input handling (`input`) and JSON rendering (`render`).
+//! input handling (`input`: coercion, modifiers, checks) and JSON rendering (`render`).
 
+mod auth_input;
+pub mod autogen;
+pub(crate) mod checks;
+pub mod coerce;
 pub mod input;
 pub mod render;
+pub mod shape;
+pub mod validators;
 
 use crate::codec::{self, DecodeError};
 use crate::schema::Collection;

@@ -19,6 +19,10 @@ pub struct Field {
     pub hidden: bool,
     #[serde(default)]
     pub presentable: bool,
+    /// A hint shown under the field in the dashboard. PocketBase writes it (as `""` when
+    /// unset) for every field kind except autodate; validation keeps that shape.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
     #[serde(flatten)]
     pub kind: FieldKind,
     /// The storage slot of this field's values; stable across renames, never reused.
@@ -238,6 +242,7 @@ impl Field {
             system: false,
             hidden: false,
             presentable: false,
+            help: None,
             kind,
             slot: 0,
         }

@@ -17,14 +17,28 @@ pub use validate::{validate_collection, Changes};
 
 use serde::{Deserialize, Serialize};
 
-/// `base`, `auth` or `view`. Only base and auth are served today.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+/// `base`, `auth` or `view`. Only base and auth are served today. `""` reads as base;
+/// any other word reads as `Unknown`, which validation rejects (`type` must be one of
+/// the three), as PocketBase does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum CollectionType {
     #[default]
     Base,
     Auth,
     View,
+    Unknown,
+}
+
+impl<'de> Deserialize<'de> for CollectionType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(match String::deserialize(d)?.as_str() {
+            "" | "base" => CollectionType::Base,
+            "auth" => CollectionType::Auth,
+            "view" => CollectionType::View,
+            _ => CollectionType::Unknown,
+        })
+    }
 }
 
 /// The API rules of a collection. `None` = superusers only, `Some("")` = everyone,
@@ -148,7 +162,8 @@ impl StoredCollection {
         }
     }
 
-    /// Restores the collection with its slots; index definitions are re-parsed.
+    /// Restores the collection with its slots; index definitions are re-parsed and
+    /// missing auth options take their defaults.
     pub fn into_collection(self) -> crate::Result<Collection> {
         let StoredCollection::V1 {
             mut collection,
@@ -161,6 +176,10 @@ impl StoredCollection {
             }
         }
         collection.next_slot = next_slot;
+        if collection.is_auth() {
+            // Stored before auth options existed: complete them with the defaults.
+            collection.auth_options.fill_from(&AuthOptions::defaults());
+        }
         collection.index_defs = collection
             .indexes
             .iter()
