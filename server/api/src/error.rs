@@ -91,10 +91,8 @@ fn nest(data: &std::collections::BTreeMap<String, basalt_core::FieldError>) -> s
         let mut parts = key.split('.').peekable();
         while let Some(part) = parts.next() {
             if parts.peek().is_none() {
-                node.insert(
-                    part.to_owned(),
-                    json!({"code": err.code, "message": err.message}),
-                );
+                let leaf = serde_json::to_value(err).unwrap_or_else(|_| json!({}));
+                node.insert(part.to_owned(), leaf);
                 break;
             }
             let child = node.entry(part.to_owned()).or_insert_with(|| json!({}));

@@ -1,400 +1,480 @@
-//! Resolving identifiers of a parsed filter against the catalog.
+//! Type-checking a parsed filter against the catalog into a [`Plan`]: literals and
+//! placeholders, macros, `@request.*`, `@collection.*`, and field paths (resolved in
+//! `resolve`).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde_json::{Map, Value as Json};
 
-use super::parse::{bad, Ast, Op, Operand};
-use super::{Constraint, ConstraintOp};
+use super::like::{self, Pattern};
+use super::macros::Macro;
+use super::parse::{bad, Ast, Op, Operand as AstOperand};
+use super::plan::{
+    union, Alias, AliasId, AliasKind, AuthVariant, Cmp, Col, Node, Operand, Plan, Term, ROOT,
+};
+use super::request::{Part, Request, StaticMod, PLAIN_AUTH_FIELDS};
+use super::sql::{Affinity, Fallback, Kind, ParamKind, Sql, Val};
 use crate::schema::{Catalog, Collection, FieldKind};
-use crate::value::Value;
 use crate::Result;
 
-/// The longest relation path (`a.b.c…`) a filter may follow.
-pub const MAX_PATH_DEPTH: usize = 6;
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A field modifier (`name:modifier`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Modifier {
     None,
-    Lower,
-    Length,
-    Each,
     IsSet,
+    Each,
+    Length,
+    Lower,
     Changed,
 }
 
-/// One hop of a relation path.
-#[derive(Clone, Debug)]
-pub enum Step {
-    /// Follow the relation field at `pos` of the current records into `target`.
-    Forward { pos: usize, target: Arc<Collection> },
-    /// Records of `source` whose relation field at `pos` points at the current ones.
-    Back { source: Arc<Collection>, pos: usize },
+/// Splits `name:modifier`; a segment with more than one `:` is left whole (and so
+/// names no field).
+pub fn split_modifier(prop: &str) -> Result<(&str, Modifier)> {
+    let mut parts = prop.split(':');
+    let (Some(name), Some(m), None) = (parts.next(), parts.next(), parts.next()) else {
+        return Ok((prop, Modifier::None));
+    };
+    let m = match m {
+        "isset" => Modifier::IsSet,
+        "each" => Modifier::Each,
+        "length" => Modifier::Length,
+        "lower" => Modifier::Lower,
+        "changed" => Modifier::Changed,
+        _ => return Err(bad(format!("unknown modifier \":{m}\" in \"{prop}\""))),
+    };
+    Ok((name, m))
 }
 
-#[derive(Clone, Debug)]
-pub enum Field {
-    Pos(usize),
-    CollectionId,
-    CollectionName,
+pub struct Compiler<'a> {
+    pub catalog: &'a Catalog,
+    pub params: Option<&'a Map<String, Json>>,
+    pub allow_hidden: bool,
+    pub aliases: &'a mut Vec<Alias>,
+    /// List-rule checks of joined collections, ANDed to the whole filter.
+    pub rules: &'a mut Vec<Node>,
+    /// The alias plain field names refer to: the record, or a joined row whose list
+    /// rule is being compiled.
+    pub base: AliasId,
+    pub base_collection: Arc<Collection>,
+    /// Makes the aliases of a list-rule check private to it.
+    pub prefix: String,
 }
 
-#[derive(Clone, Debug)]
-pub enum RequestPart {
-    /// `@request.auth.<field>`: resolved against the auth record at run time.
-    Auth(String),
-    Body(String),
-    /// `@request.body.<key>:changed`, with the position of the record field of that name.
-    Changed(String, Option<usize>),
-    Query(String),
-    Header(String),
-    Method,
-    Context,
-}
-
-#[derive(Clone, Debug)]
-pub enum Source {
-    Literal(Value),
-    Path {
-        steps: Vec<Step>,
-        field: Field,
-        multiple: bool,
-        zero: Value,
-    },
-    Request(RequestPart),
-    Collection {
-        collection: Arc<Collection>,
-        field: Field,
-    },
-    Macro(String),
-}
-
-#[derive(Clone, Debug)]
-pub struct Operand2 {
-    pub source: Source,
-    pub modifier: Modifier,
-}
-
-#[derive(Clone, Debug)]
-pub enum Node {
-    And(Vec<Node>),
-    Or(Vec<Node>),
-    Cmp(Box<Cmp>),
-}
-
-/// One comparison: `left op right`, `any` for the `?` forms.
-#[derive(Clone, Debug)]
-pub struct Cmp {
-    pub left: Operand2,
-    pub op: Op,
-    pub any: bool,
-    pub right: Operand2,
-}
-
-const MACROS: &[&str] = &[
-    "@now",
-    "@second",
-    "@minute",
-    "@hour",
-    "@weekday",
-    "@day",
-    "@month",
-    "@year",
-    "@yesterday",
-    "@tomorrow",
-    "@todayStart",
-    "@todayEnd",
-    "@monthStart",
-    "@monthEnd",
-    "@yearStart",
-    "@yearEnd",
-];
-
+/// Compiles `ast` for `collection`.
 pub fn compile(
     ast: &Ast,
-    c: &Arc<Collection>,
+    collection: &Arc<Collection>,
     catalog: &Catalog,
     params: Option<&Map<String, Json>>,
-) -> Result<Node> {
-    Ok(match ast {
-        Ast::And(v) => Node::And(
-            v.iter()
-                .map(|a| compile(a, c, catalog, params))
-                .collect::<Result<_>>()?,
-        ),
-        Ast::Or(v) => Node::Or(
-            v.iter()
-                .map(|a| compile(a, c, catalog, params))
-                .collect::<Result<_>>()?,
-        ),
-        Ast::Cmp {
-            left,
-            op,
-            any,
-            right,
-        } => Node::Cmp(Box::new(Cmp {
-            left: operand(left, c, catalog, params)?,
-            op: *op,
-            any: *any,
-            right: operand(right, c, catalog, params)?,
-        })),
-    })
+    allow_hidden: bool,
+) -> Result<Plan> {
+    let mut aliases = vec![Alias {
+        key: String::new(),
+        parent: ROOT,
+        kind: AliasKind::Root,
+        collection: Some(collection.clone()),
+    }];
+    let mut rules = Vec::new();
+    let node = Compiler {
+        catalog,
+        params,
+        allow_hidden,
+        aliases: &mut aliases,
+        rules: &mut rules,
+        base: ROOT,
+        base_collection: collection.clone(),
+        prefix: String::new(),
+    }
+    .node(ast)?;
+    let node = if rules.is_empty() {
+        node
+    } else {
+        rules.insert(0, node);
+        Node::and(rules)
+    };
+    Ok(Plan { aliases, node })
 }
 
-pub fn json_to_value(j: &Json) -> Value {
+fn param_val(sql: Sql<'static>, pk: ParamKind) -> Val<'static> {
+    Val {
+        sql,
+        aff: Affinity::None,
+        kind: Kind::Param(pk),
+    }
+}
+
+fn known(b: bool) -> Val<'static> {
+    Val {
+        sql: Sql::Int(i64::from(b)),
+        aff: Affinity::None,
+        kind: Kind::Known,
+    }
+}
+
+/// A placeholder value, as PocketBase splices it into the filter text: strings quoted,
+/// numbers as numbers, booleans and null as the identifiers `true`/`false`/`null`,
+/// anything else as its JSON text.
+pub fn json_literal(j: &Json) -> Val<'static> {
     match j {
-        Json::Null => Value::Null,
-        Json::Bool(b) => Value::Bool(*b),
-        Json::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
-        Json::String(s) => Value::Text(s.clone()),
-        other => Value::Text(other.to_string()),
+        Json::Null => Val::null(),
+        Json::Bool(b) => known(*b),
+        Json::Number(n) => param_val(Sql::Real(n.as_f64().unwrap_or(0.0)), ParamKind::Real),
+        Json::String(s) => param_val(Sql::Text(Cow::Owned(s.clone())), ParamKind::Text),
+        other => param_val(Sql::Text(Cow::Owned(other.to_string())), ParamKind::Text),
     }
 }
 
-fn operand(
-    o: &Operand,
-    c: &Arc<Collection>,
-    catalog: &Catalog,
-    params: Option<&Map<String, Json>>,
-) -> Result<Operand2> {
-    let plain = |source| {
-        Ok(Operand2 {
-            source,
-            modifier: Modifier::None,
-        })
-    };
-    match o {
-        Operand::Literal(v) => plain(Source::Literal(v.clone())),
-        Operand::Param(name) => {
-            let v = params
-                .and_then(|p| p.get(name))
-                .ok_or_else(|| bad(format!("missing value for placeholder {{:{name}}}")))?;
-            plain(Source::Literal(json_to_value(v)))
+impl Compiler<'_> {
+    /// The alias of `key`, created under `parent` if new.
+    pub fn alias(
+        &mut self,
+        key: String,
+        parent: AliasId,
+        kind: AliasKind,
+        collection: Option<Arc<Collection>>,
+    ) -> AliasId {
+        if let Some(i) = self.aliases.iter().position(|a| a.key == key) {
+            return i;
         }
-        Operand::Ident(raw) => ident(raw, c, catalog),
-    }
-}
-
-fn field_ref(c: &Collection, name: &str) -> Result<Field> {
-    match name {
-        "collectionId" => Ok(Field::CollectionId),
-        "collectionName" => Ok(Field::CollectionName),
-        _ => c
-            .field_pos(name)
-            .map(Field::Pos)
-            .ok_or_else(|| bad(format!("unknown field \"{name}\" in {}", c.name))),
-    }
-}
-
-fn ident(raw: &str, c: &Arc<Collection>, catalog: &Catalog) -> Result<Operand2> {
-    let (path, modifier) = match raw.split_once(':') {
-        Some((p, m)) => (
-            p,
-            match m {
-                "lower" => Modifier::Lower,
-                "length" => Modifier::Length,
-                "each" => Modifier::Each,
-                "isset" => Modifier::IsSet,
-                "changed" => Modifier::Changed,
-                _ => return Err(bad(format!("unknown modifier \":{m}\""))),
-            },
-        ),
-        None => (raw, Modifier::None),
-    };
-    if path.starts_with('@') && MACROS.contains(&path) {
-        return Ok(Operand2 {
-            source: Source::Macro(path.to_owned()),
-            modifier,
+        self.aliases.push(Alias {
+            key,
+            parent,
+            kind,
+            collection,
         });
+        self.aliases.len() - 1
     }
-    let segments: Vec<&str> = path.split('.').collect();
-    if segments.iter().any(|s| s.is_empty()) {
-        return Err(bad(format!("invalid identifier \"{raw}\"")));
-    }
-    if let Some(rest) = path.strip_prefix("@request.") {
-        let part = match rest.split_once('.') {
-            Some(("auth", f)) => RequestPart::Auth(f.to_owned()),
-            Some(("body", f)) => RequestPart::Body(f.to_owned()),
-            Some(("query", f)) => RequestPart::Query(f.to_owned()),
-            Some(("headers", f)) => RequestPart::Header(f.to_ascii_lowercase().replace('-', "_")),
-            None if rest == "method" => RequestPart::Method,
-            None if rest == "context" => RequestPart::Context,
-            _ => return Err(bad(format!("unknown request identifier \"{raw}\""))),
-        };
-        let body_like = matches!(
-            part,
-            RequestPart::Body(_) | RequestPart::Query(_) | RequestPart::Header(_)
-        );
-        if matches!(modifier, Modifier::IsSet) && !body_like
-            || matches!(modifier, Modifier::Changed) && !matches!(part, RequestPart::Body(_))
-        {
-            return Err(bad(format!("the modifier cannot be used on \"{path}\"")));
+
+    /// The key of a join `seg` below `parent`.
+    pub fn child_key(&self, parent: AliasId, seg: &str) -> String {
+        let pk = &self.aliases[parent].key;
+        if parent == self.base && !self.prefix.is_empty() {
+            format!("{}{pk}.{seg}", self.prefix)
+        } else {
+            format!("{pk}.{seg}")
         }
-        if let (Modifier::Changed, RequestPart::Body(k)) = (&modifier, &part) {
-            let part = RequestPart::Changed(k.clone(), c.field_pos(k));
-            return Ok(Operand2 {
-                source: Source::Request(part),
-                modifier: Modifier::None,
+    }
+
+    pub fn chain(&self, alias: AliasId) -> Vec<AliasId> {
+        Plan::chain(self.aliases, alias)
+    }
+
+    pub fn node(&mut self, ast: &Ast) -> Result<Node> {
+        Ok(match ast {
+            Ast::And(parts) => {
+                Node::and(parts.iter().map(|p| self.node(p)).collect::<Result<_>>()?)
+            }
+            Ast::Or(parts) => Node::or(parts.iter().map(|p| self.node(p)).collect::<Result<_>>()?),
+            Ast::Cmp {
+                left,
+                op,
+                any,
+                right,
+            } => {
+                let left = self.operand(left)?;
+                let right = self.operand(right)?;
+                let pattern = match (&right.term, op) {
+                    (Term::Const(v), Op::Like | Op::NotLike) => const_pattern(v),
+                    _ => None,
+                };
+                let free = union(&[&left.free, &right.free]);
+                let direct = left.is_direct() && right.is_direct();
+                Node::Cmp(Box::new(Cmp {
+                    left,
+                    op: *op,
+                    any: *any,
+                    right,
+                    base: self.base,
+                    pattern,
+                    direct,
+                    free,
+                }))
+            }
+        })
+    }
+
+    pub fn operand(&mut self, o: &AstOperand) -> Result<Operand> {
+        match o {
+            AstOperand::Text(s) => Ok(Operand::constant(param_val(
+                Sql::Text(Cow::Owned(s.clone())),
+                ParamKind::Text,
+            ))),
+            AstOperand::Number(s) => {
+                let n: f64 = s
+                    .parse()
+                    .map_err(|_| bad(format!("invalid number \"{s}\"")))?;
+                Ok(Operand::constant(param_val(Sql::Real(n), ParamKind::Real)))
+            }
+            AstOperand::Param(name) => {
+                let v = self
+                    .params
+                    .and_then(|p| p.get(name))
+                    .ok_or_else(|| bad(format!("missing value for the placeholder {{:{name}}}")))?;
+                Ok(Operand::constant(json_literal(v)))
+            }
+            AstOperand::Func { name, args } => self.function(name, args),
+            AstOperand::Ident(raw) => self.ident(raw),
+        }
+    }
+
+    fn ident(&mut self, raw: &str) -> Result<Operand> {
+        if let Some(m) = Macro::parse(raw) {
+            return Ok(Operand {
+                term: Term::Macro(m),
+                ..Operand::constant(Val::null())
             });
         }
-        return Ok(Operand2 {
-            source: Source::Request(part),
-            modifier,
-        });
+        if raw.get(1..).unwrap_or_default().contains(['@', '#']) || raw.starts_with('#') {
+            return Err(bad(format!("invalid identifier \"{raw}\"")));
+        }
+        let props: Vec<&str> = raw.split('.').collect();
+        match props[0] {
+            "@collection" => return self.collection_path(raw, &props),
+            "@request" => return self.request(raw, &props),
+            p if p.starts_with('@') => {
+                return Err(bad(format!("unknown identifier \"{raw}\"")));
+            }
+            _ => {}
+        }
+        if self.base_collection.field(raw).is_none() {
+            match raw.to_ascii_lowercase().as_str() {
+                "true" => return Ok(Operand::constant(known(true))),
+                "false" => return Ok(Operand::constant(known(false))),
+                "null" => return Ok(Operand::constant(Val::null())),
+                _ => {}
+            }
+        }
+        let base = self.base;
+        let collection = self.base_collection.clone();
+        self.path(base, &collection, &props, false, false)
     }
-    if matches!(modifier, Modifier::IsSet | Modifier::Changed) {
-        return Err(bad(format!(
-            "the modifier of \"{raw}\" only applies to @request.body fields"
-        )));
-    }
-    if path.starts_with("@collection.") {
-        if segments.len() != 3 {
+
+    fn collection_path(&mut self, raw: &str, props: &[&str]) -> Result<Operand> {
+        if props.len() < 3 {
             return Err(bad(format!(
                 "expected @collection.<name>.<field>, got \"{raw}\""
             )));
         }
-        let name = segments[1].split(':').next().unwrap_or_default();
-        let target = catalog
-            .get(name)
-            .cloned()
-            .ok_or_else(|| bad(format!("unknown collection \"{name}\"")))?;
-        let field = field_ref(&target, segments[2])?;
-        return Ok(Operand2 {
-            source: Source::Collection {
-                collection: target,
-                field,
-            },
-            modifier,
-        });
-    }
-    if path.starts_with('@') {
-        return Err(bad(format!("unknown identifier \"{raw}\"")));
-    }
-    if segments.len() > MAX_PATH_DEPTH + 1 {
-        return Err(bad(format!(
-            "relation paths may be at most {MAX_PATH_DEPTH} levels deep"
-        )));
-    }
-    let mut current = c.clone();
-    let mut steps = Vec::new();
-    let mut multiple = false;
-    for seg in &segments[..segments.len() - 1] {
-        if let Some(pos) = current.field_pos(seg) {
-            let FieldKind::Relation(rel) = &current.fields[pos].kind else {
-                return Err(bad(format!("\"{seg}\" is not a relation field")));
-            };
-            multiple |= rel.max_select != 1;
-            let target = catalog
-                .by_id(&rel.collection_id)
-                .cloned()
-                .ok_or_else(|| bad(format!("missing relation collection for \"{seg}\"")))?;
-            steps.push(Step::Forward {
-                pos,
-                target: target.clone(),
-            });
-            current = target;
-        } else if let Some((name, field)) = seg.rsplit_once("_via_") {
-            let source = catalog
+        let (name, alias_name) = match props[1].split_once(':') {
+            Some((n, a)) if !a.is_empty() => (n, Some(a)),
+            Some((n, _)) => (n, None),
+            None => (props[1], None),
+        };
+        let collection = if self.base_collection.matches(name) {
+            self.base_collection.clone()
+        } else {
+            self.catalog
                 .get(name)
                 .cloned()
-                .ok_or_else(|| bad(format!("unknown collection \"{name}\"")))?;
-            let pos = source
-                .field_pos(field)
-                .ok_or_else(|| bad(format!("unknown field \"{field}\" in {name}")))?;
-            if source.fields[pos]
-                .relation()
-                .is_none_or(|r| r.collection_id != current.id)
-            {
-                return Err(bad(format!(
-                    "\"{seg}\" is not a back-relation of {}",
-                    current.name
-                )));
+                .ok_or_else(|| bad(format!("unknown collection \"{name}\" in \"{raw}\"")))?
+        };
+        let key = match alias_name {
+            Some(a) => format!("{}@collection:{a}:{}", self.prefix, collection.id),
+            None => format!("{}@collection.{}", self.prefix, collection.name),
+        };
+        let alias = self.alias(key, ROOT, AliasKind::All, Some(collection.clone()));
+        self.register_join(alias)?;
+        self.path(alias, &collection, &props[2..], true, false)
+    }
+
+    fn request(&mut self, raw: &str, props: &[&str]) -> Result<Operand> {
+        let unknown = || bad(format!("unknown request field \"{raw}\""));
+        let req = |r: Request| Ok(Operand::constant(Val::null()).with_term(Term::Request(r)));
+        match (props.get(1).copied(), props.len()) {
+            (Some("context"), 2) => req(Request::Context),
+            (Some("method"), 2) => req(Request::Method),
+            (Some("auth"), n) if n >= 3 => self.auth(&props[2..]),
+            (Some("body"), n) if n >= 3 => self.body(raw, &props[2..]),
+            (Some(part @ ("query" | "headers")), n) if n >= 3 => {
+                let part = if part == "query" {
+                    Part::Query
+                } else {
+                    Part::Headers
+                };
+                self.static_map(raw, part, &props[2..])
             }
-            multiple = true;
-            steps.push(Step::Back {
-                source: source.clone(),
-                pos,
-            });
-            current = source;
-        } else {
-            return Err(bad(format!("unknown field \"{seg}\" in {}", current.name)));
+            _ => Err(unknown()),
         }
     }
-    let field = field_ref(&current, segments[segments.len() - 1])?;
-    let mut zero = Value::Text(String::new());
-    if let Field::Pos(p) = field {
-        multiple |= current.fields[p].kind.is_multiple();
-        zero = current.fields[p].kind.zero();
+
+    /// `@request.query|headers|body.<keys>[:isset|:lower]`.
+    fn static_map(&mut self, raw: &str, part: Part, keys: &[&str]) -> Result<Operand> {
+        let (last, modifier) = split_modifier(keys[keys.len() - 1])?;
+        let modifier = match modifier {
+            Modifier::None => StaticMod::None,
+            Modifier::IsSet => StaticMod::IsSet,
+            Modifier::Lower => StaticMod::Lower,
+            _ => {
+                return Err(bad(format!(
+                    "invalid modifier in \"{raw}\": only :isset and :lower apply here"
+                )))
+            }
+        };
+        let mut keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+        let n = keys.len();
+        keys[n - 1] = last.to_owned();
+        if part == Part::Headers {
+            keys.iter_mut().for_each(|k| *k = k.to_ascii_lowercase());
+        }
+        let numeric = self
+            .base_collection
+            .field(last)
+            .is_some_and(|f| matches!(f.kind, FieldKind::Number(_)));
+        let r = Request::Map {
+            part,
+            keys,
+            modifier,
+            numeric,
+        };
+        Ok(Operand::constant(Val::null()).with_term(Term::Request(r)))
     }
-    Ok(Operand2 {
-        source: Source::Path {
-            steps,
-            field,
-            multiple,
-            zero,
-        },
-        modifier,
-    })
+
+    fn auth(&mut self, props: &[&str]) -> Result<Operand> {
+        if props.len() == 1 && PLAIN_AUTH_FIELDS.contains(&props[0]) {
+            let r = Request::AuthPlain(props[0].to_owned());
+            return Ok(Operand::constant(Val::null()).with_term(Term::Request(r)));
+        }
+        let auth_collections: Vec<Arc<Collection>> = self
+            .catalog
+            .iter()
+            .filter(|c| c.is_auth())
+            .cloned()
+            .collect();
+        let mut variants = Vec::new();
+        for c in auth_collections {
+            let key = format!("{}@auth:{}", self.prefix, c.id);
+            let alias = self.alias(key, ROOT, AliasKind::Auth, Some(c.clone()));
+            let operand = self
+                .register_join(alias)
+                .and_then(|()| self.path(alias, &c, props, false, true))
+                .map_err(|e| e.message);
+            variants.push(AuthVariant {
+                collection_id: c.id.clone(),
+                operand,
+            });
+        }
+        let frees: Vec<&Vec<AliasId>> = variants
+            .iter()
+            .filter_map(|v| v.operand.as_ref().ok().map(|o| &o.free))
+            .collect();
+        let free = union(&frees);
+        Ok(Operand {
+            free,
+            ..Operand::constant(Val::null()).with_term(Term::Auth(variants))
+        })
+    }
+
+    fn body(&mut self, raw: &str, props: &[&str]) -> Result<Operand> {
+        let (name, modifier) = split_modifier(props[0])?;
+        let Some(pos) = self.base_collection.field_pos(name) else {
+            return self.static_map(raw, Part::Body, props);
+        };
+        let field = self.base_collection.fields[pos].clone();
+        let multivalued = matches!(
+            field.kind,
+            FieldKind::Select(_) | FieldKind::Relation(_) | FieldKind::File(_)
+        );
+        let not_multi = || {
+            bad(format!(
+                "field \"{name}\" doesn't support multivalue operations"
+            ))
+        };
+        if let (Some(rel), true) = (field.relation(), props.len() > 1) {
+            if modifier != Modifier::None {
+                return Err(bad(format!("invalid modifier in \"{raw}\"")));
+            }
+            let target = self
+                .catalog
+                .by_id(&rel.collection_id)
+                .cloned()
+                .ok_or_else(|| {
+                    bad(format!(
+                        "missing the collection of relation field \"{name}\""
+                    ))
+                })?;
+            let key = format!("{}@body.{name}", self.prefix);
+            let kind = AliasKind::BodyRelation {
+                key: name.to_owned(),
+            };
+            let alias = self.alias(key, ROOT, kind, Some(target.clone()));
+            self.register_join(alias)?;
+            return self.path(alias, &target, &props[1..], field.kind.is_multiple(), true);
+        }
+        if props.len() > 1 {
+            return self.static_map(raw, Part::Body, props);
+        }
+        let req = |r: Request| Ok(Operand::constant(Val::null()).with_term(Term::Request(r)));
+        match modifier {
+            Modifier::Each => {
+                if !multivalued {
+                    return Err(not_multi());
+                }
+                let key = format!("{}@bodyeach.{name}", self.prefix);
+                let kind = AliasKind::BodyEach {
+                    key: name.to_owned(),
+                };
+                let alias = self.alias(key, ROOT, kind, None);
+                Ok(Operand {
+                    term: Term::Col {
+                        alias,
+                        col: Col::Item,
+                        lower: false,
+                    },
+                    multi: field.kind.is_multiple(),
+                    fallback: Fallback::Auto,
+                    guard: None,
+                    free: self.chain(alias),
+                })
+            }
+            Modifier::Length if multivalued => req(Request::BodyLength(name.to_owned())),
+            Modifier::Length => Err(not_multi()),
+            Modifier::Lower => req(Request::BodyLower(name.to_owned())),
+            Modifier::Changed => Ok(Operand {
+                term: Term::Changed {
+                    key: name.to_owned(),
+                    alias: self.base,
+                    col: match field.kind {
+                        FieldKind::Json(_) => Col::Json {
+                            pos,
+                            path: Vec::new(),
+                        },
+                        ref k => Col::Field {
+                            pos,
+                            aff: super::resolve::affinity(k),
+                        },
+                    },
+                    col_fallback: if matches!(field.kind, FieldKind::Json(_)) {
+                        Fallback::Disabled
+                    } else {
+                        Fallback::Auto
+                    },
+                    numeric: matches!(field.kind, FieldKind::Number(_)),
+                },
+                multi: false,
+                fallback: Fallback::Disabled,
+                guard: None,
+                free: self.chain(self.base),
+            }),
+            Modifier::IsSet | Modifier::None => self.static_map(raw, Part::Body, props),
+        }
+    }
 }
 
-/// Conjunct `<direct single-valued field> <op> <literal>` constraints.
-pub fn constraints(node: &Node) -> Vec<Constraint> {
-    let mut out = Vec::new();
-    let parts: Vec<&Node> = match node {
-        Node::And(v) => v.iter().collect(),
-        other => vec![other],
-    };
-    for part in parts {
-        if let Node::And(_) = part {
-            out.extend(constraints(part));
-            continue;
-        }
-        let Node::Cmp(cmp) = part else { continue };
-        let Cmp {
-            left,
-            op,
-            any: false,
-            right,
-        } = &**cmp
-        else {
-            continue;
-        };
-        let (field_side, lit, flipped) = match (&left.source, &right.source) {
-            (Source::Path { .. }, Source::Literal(v)) => (left, v, false),
-            (Source::Literal(v), Source::Path { .. }) => (right, v, true),
-            _ => continue,
-        };
-        let Source::Path {
-            steps,
-            field: Field::Pos(pos),
-            multiple: false,
-            zero,
-        } = &field_side.source
-        else {
-            continue;
-        };
-        let same_type = matches!(
-            (zero, lit),
-            (Value::Number(_), Value::Number(_))
-                | (Value::Bool(_), Value::Bool(_))
-                | (Value::Text(_), Value::Text(_))
-        );
-        if !steps.is_empty() || field_side.modifier != Modifier::None || !same_type {
-            continue;
-        }
-        let op = match (op, flipped) {
-            (Op::Eq, _) => ConstraintOp::Eq,
-            (Op::Gt, false) | (Op::Lt, true) => ConstraintOp::Gt,
-            (Op::Ge, false) | (Op::Le, true) => ConstraintOp::Ge,
-            (Op::Lt, false) | (Op::Gt, true) => ConstraintOp::Lt,
-            (Op::Le, false) | (Op::Ge, true) => ConstraintOp::Le,
-            _ => continue,
-        };
-        out.push(Constraint {
-            field_pos: *pos,
-            op,
-            value: lit.clone(),
-        });
+impl Operand {
+    fn with_term(self, term: Term) -> Operand {
+        Operand { term, ..self }
     }
-    out
+}
+
+/// The `~` pattern of a constant right side, as PocketBase builds it.
+fn const_pattern(v: &Val) -> Option<Pattern> {
+    let text = match (&v.kind, &v.sql) {
+        (Kind::Param(ParamKind::Text), Sql::Text(t)) => like::wrap(t),
+        (Kind::Param(ParamKind::Real), Sql::Real(r)) => like::wrap(&format!("{r}")),
+        (Kind::Known, Sql::Int(i)) => format!("%{i}%"),
+        _ => return None,
+    };
+    Some(Pattern::new(&text))
 }

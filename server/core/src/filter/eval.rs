@@ -1,409 +1,379 @@
-//! Evaluating a compiled filter against a record.
+//! Evaluating a [`Plan`] against a record, with PocketBase's join semantics: a record
+//! matches when some assignment of one row to every join alias (a missing relation is
+//! one NULL row, like a LEFT JOIN) makes the filter true. Comparisons under `&&` that
+//! read the same alias see the same row; independent parts are searched separately,
+//! and `||` distributes, so the search stays small.
 //!
-//! Multi-valued operands (multi relations, back-relations, multi selects) follow
-//! PocketBase: a plain operator must hold for every value, a `?` operator for at least
-//! one. An empty set compares as a single zero value.
+//! A plain operator on a multi-valued operand additionally requires that no value of
+//! it (enumerated afresh, like PocketBase's `NOT EXISTS` subquery) makes the
+//! comparison false; `?` operators only need one matching row.
 
-use std::borrow::Cow;
-use std::cmp::Ordering;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
-use chrono::{Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
-use serde_json::Value as Json;
+use chrono::{DateTime, Utc};
 
-use super::compile::{
-    json_to_value, Cmp, Field, Modifier, Node, Operand2, RequestPart, Source, Step,
-};
-use super::parse::Op;
+use super::parse::{bad, Op};
+use super::plan::{AliasId, Cmp, Col, Node, Operand, Plan, Term};
+pub use super::row::{Env, Row};
+use super::sql::{compare, Affinity, Fallback, Kind, Sql, Val};
+use super::values::value_sql;
 use super::{Lookup, RequestInfo};
 use crate::record::Record;
-use crate::schema::Collection;
-use crate::value::Value;
 use crate::Result;
 
-pub fn eval(node: &Node, record: &Record, lookup: &dyn Lookup, req: &RequestInfo) -> Result<bool> {
-    match node {
-        Node::And(v) => {
-            for n in v {
-                if !eval(n, record, lookup, req)? {
-                    return Ok(false);
-                }
-            }
-            Ok(true)
+/// The most join rows one evaluation may visit before it is refused as too costly.
+pub const MAX_JOIN_ROWS: usize = 1 << 22;
+
+static NULL_OPERAND: Operand = Operand {
+    term: Term::Const(Val {
+        sql: Sql::Null,
+        aff: Affinity::None,
+        kind: Kind::Null,
+    }),
+    multi: false,
+    fallback: Fallback::Auto,
+    guard: None,
+    free: Vec::new(),
+};
+
+pub struct Ctx<'a> {
+    pub(super) plan: &'a Plan,
+    pub(super) record: &'a Record,
+    pub(super) lookup: &'a dyn Lookup,
+    pub(super) req: &'a RequestInfo,
+    now: Cell<Option<DateTime<Utc>>>,
+    steps: Cell<usize>,
+    /// Rows of the aliases that do not depend on a parent row.
+    pub(super) cache: RefCell<Vec<Option<Rc<Vec<Row>>>>>,
+}
+
+type Visit<'v, 'a> = dyn FnMut(&Ctx<'a>, &mut Env) -> Result<bool> + 'v;
+
+impl<'a> Ctx<'a> {
+    pub fn new(
+        plan: &'a Plan,
+        record: &'a Record,
+        lookup: &'a dyn Lookup,
+        req: &'a RequestInfo,
+    ) -> Ctx<'a> {
+        Ctx {
+            plan,
+            record,
+            lookup,
+            req,
+            now: Cell::new(None),
+            steps: Cell::new(0),
+            cache: RefCell::new(Vec::new()),
         }
-        Node::Or(v) => {
-            for n in v {
-                if eval(n, record, lookup, req)? {
-                    return Ok(true);
-                }
-            }
-            Ok(false)
+    }
+
+    pub(super) fn now(&self) -> DateTime<Utc> {
+        if let Some(t) = self.now.get() {
+            return t;
         }
-        Node::Cmp(cmp) => {
-            let Cmp {
-                left,
-                op,
-                any,
-                right,
-            } = &**cmp;
-            // Fast path: a direct field against a literal.
-            if let (Some(l), Source::Literal(r)) = (direct(left, record), &right.source) {
-                return Ok(compare(&l, *op, r));
+        let t = Utc::now();
+        self.now.set(Some(t));
+        t
+    }
+
+    /// Tries every row of the first unbound alias of `free` (parents come first),
+    /// recursively, until `visit` says yes.
+    pub fn search(
+        &self,
+        free: &[AliasId],
+        env: &mut Env,
+        visit: &mut Visit<'_, 'a>,
+    ) -> Result<bool> {
+        let Some(&a) = free.iter().find(|a| !env.bound(**a)) else {
+            return visit(self, env);
+        };
+        let rows = self.rows(a, env)?;
+        for row in rows.iter() {
+            self.step()?;
+            env.set(a, Some(row.clone()));
+            let hit = self.search(free, env, visit);
+            env.set(a, None);
+            if hit? {
+                return Ok(true);
             }
-            let (lv, lmulti) = values(left, record, lookup, req)?;
-            let (rv, rmulti) = values(right, record, lookup, req)?;
-            let all = !*any && (lmulti || rmulti);
-            let mut matched_any = false;
-            for l in &lv {
-                for r in &rv {
-                    let ok = compare(l, *op, r);
-                    if all && !ok {
-                        return Ok(false);
-                    }
-                    matched_any |= ok;
-                    if ok && !all {
+        }
+        Ok(false)
+    }
+
+    /// Counts one joined row against [`MAX_JOIN_ROWS`].
+    fn step(&self) -> Result<()> {
+        let steps = self.steps.get() + 1;
+        if steps > MAX_JOIN_ROWS {
+            return Err(bad(
+                "the filter is too costly to evaluate (too many joined rows)",
+            ));
+        }
+        self.steps.set(steps);
+        Ok(())
+    }
+
+    pub fn exists(&self, node: &Node, env: &mut Env) -> Result<bool> {
+        match node {
+            Node::Or(children, _) => {
+                for c in children {
+                    if self.exists(c, env)? {
                         return Ok(true);
                     }
                 }
+                Ok(false)
             }
-            Ok(matched_any)
+            Node::And(children, _) => self.exists_and(children.iter(), env),
+            Node::Cmp(c) => self.exists_cmp(c, env),
+            Node::Rule { alias, rule, .. } => {
+                let (alias, rule) = (*alias, &**rule);
+                let chain = Plan::chain(&self.plan.aliases, alias);
+                self.search(&chain, env, &mut |ctx, env| {
+                    let missing = ctx
+                        .record_of(env.row(alias))
+                        .is_none_or(|r| r.id().is_empty());
+                    Ok(missing || ctx.exists(rule, env)?)
+                })
+            }
         }
     }
-}
 
-fn direct<'a>(o: &Operand2, record: &'a Record) -> Option<Cow<'a, Value>> {
-    match (&o.source, &o.modifier) {
-        (
-            Source::Path {
-                steps,
-                field: Field::Pos(p),
-                multiple: false,
-                ..
-            },
-            Modifier::None,
-        ) if steps.is_empty() => record.values.get(*p).map(Cow::Borrowed),
-        _ => None,
-    }
-}
-
-fn field_value(c: &Collection, r: &Record, f: &Field) -> Value {
-    match f {
-        Field::Pos(p) => r.values.get(*p).cloned().unwrap_or(Value::Null),
-        Field::CollectionId => Value::Text(c.id.clone()),
-        Field::CollectionName => Value::Text(c.name.clone()),
-    }
-}
-
-/// Flattens list values into their items.
-fn push_flat(out: &mut Vec<Value>, v: Value) {
-    match v {
-        Value::List(items) => out.extend(items),
-        other => out.push(other),
-    }
-}
-
-fn values(
-    o: &Operand2,
-    record: &Record,
-    lookup: &dyn Lookup,
-    req: &RequestInfo,
-) -> Result<(Vec<Value>, bool)> {
-    let (mut vals, multi) = match &o.source {
-        Source::Literal(v) => (vec![v.clone()], false),
-        Source::Macro(m) => (vec![Value::Text(macro_value(m))], false),
-        Source::Path {
-            steps,
-            field,
-            multiple,
-            ..
-        } => (path_values(steps, field, record, lookup)?, *multiple),
-        Source::Collection { collection, field } => {
-            let mut out = Vec::new();
-            lookup.scan(collection, &mut |r| {
-                push_flat(&mut out, field_value(collection, &r, field));
-                true
-            })?;
-            (out, true)
-        }
-        Source::Request(part) => return request_values(part, &o.modifier, record, req),
-    };
-    let was_list_field = multi;
-    match o.modifier {
-        Modifier::Length => {
-            return Ok((
-                vec![Value::Number(
-                    vals.iter().filter(|v| !v.is_zero()).count() as f64
-                )],
-                false,
-            ))
-        }
-        Modifier::Lower => {
-            for v in &mut vals {
-                if let Value::Text(s) = v {
-                    *s = s.to_lowercase();
+    /// `&&`: cheap parts first; parts sharing an unbound alias are searched together.
+    fn exists_and<'n>(
+        &self,
+        children: impl Iterator<Item = &'n Node>,
+        env: &mut Env,
+    ) -> Result<bool> {
+        let mut pending: Vec<&Node> = Vec::new();
+        for c in children {
+            if env.all_bound(c.free()) {
+                if !self.exists(c, env)? {
+                    return Ok(false);
                 }
+            } else {
+                pending.push(c);
             }
         }
-        _ => {}
-    }
-    if vals.is_empty() {
-        vals.push(Value::Null);
-    }
-    Ok((vals, was_list_field || o.modifier == Modifier::Each))
-}
-
-fn path_values(
-    steps: &[Step],
-    field: &Field,
-    record: &Record,
-    lookup: &dyn Lookup,
-) -> Result<Vec<Value>> {
-    let mut current: Vec<Record> = vec![record.clone()];
-    let mut coll: Option<std::sync::Arc<Collection>> = None;
-    for step in steps {
-        let mut next = Vec::new();
-        match step {
-            Step::Forward { pos, target } => {
-                for r in &current {
-                    for id in r.values.get(*pos).map(Value::strings).unwrap_or_default() {
-                        if let Some(rel) = lookup.get(target, id)? {
-                            next.push(rel);
+        for group in groups(&pending, env) {
+            let ok = match group.as_slice() {
+                [one] => self.exists(one, env)?,
+                many => {
+                    let Some(a) = shared_alias(many, env) else {
+                        // Unreachable by construction: a group shares an alias.
+                        for n in many {
+                            if !self.exists(n, env)? {
+                                return Ok(false);
+                            }
+                        }
+                        continue;
+                    };
+                    let rows = self.rows(a, env)?;
+                    let mut ok = false;
+                    for row in rows.iter() {
+                        self.step()?;
+                        env.set(a, Some(row.clone()));
+                        let hit = self.exists_and(many.iter().copied(), env);
+                        env.set(a, None);
+                        if hit? {
+                            ok = true;
+                            break;
                         }
                     }
+                    ok
                 }
-                coll = Some(target.clone());
+            };
+            if !ok {
+                return Ok(false);
             }
-            Step::Back { source, pos } => {
-                for r in &current {
-                    next.extend(lookup.referencing(source, *pos, r.id())?);
+        }
+        Ok(true)
+    }
+
+    pub(super) fn effective<'p>(&self, op: &'p Operand) -> Result<&'p Operand> {
+        let Term::Auth(variants) = &op.term else {
+            return Ok(op);
+        };
+        let Some((c, _)) = &self.req.auth else {
+            return Ok(&NULL_OPERAND);
+        };
+        match variants.iter().find(|v| v.collection_id == c.id) {
+            None => Ok(&NULL_OPERAND),
+            Some(v) => v.operand.as_ref().map_err(|m| bad(m.clone())),
+        }
+    }
+
+    /// The value of a [`Operand::is_direct`] operand.
+    fn direct_value<'e>(&'e self, op: &'e Operand) -> Val<'e> {
+        match &op.term {
+            Term::Const(v) => Val {
+                sql: v.sql.borrowed(),
+                aff: v.aff,
+                kind: v.kind,
+            },
+            Term::Col {
+                col: Col::Field { pos, aff },
+                lower,
+                ..
+            } => {
+                let sql = value_sql(self.record.values.get(*pos));
+                if *lower {
+                    Val::ident(sql.lower(), Affinity::None)
+                } else {
+                    Val::ident(sql, *aff)
                 }
-                coll = Some(source.clone());
+            }
+            _ => Val::null(),
+        }
+    }
+
+    fn exists_cmp(&self, c: &Cmp, env: &mut Env) -> Result<bool> {
+        if c.direct {
+            let (l, r) = (self.direct_value(&c.left), self.direct_value(&c.right));
+            return Ok(self.test(c, &l, c.left.fallback, &r, c.right.fallback) == Some(true));
+        }
+        let lo = self.effective(&c.left)?;
+        let ro = self.effective(&c.right)?;
+        let all = !c.any && (lo.multi || ro.multi);
+        let mut checked = false;
+        if all {
+            let single = if lo.multi { ro } else { lo };
+            if (lo.multi && ro.multi) || env.all_bound(&single.free) {
+                if !self.all_hold(c, lo, ro, env)? {
+                    return Ok(false);
+                }
+                checked = true;
             }
         }
-        current = next;
-    }
-    let mut out = Vec::new();
-    for r in &current {
-        let v = match (field, &coll) {
-            (Field::Pos(p), _) => r.values.get(*p).cloned().unwrap_or(Value::Null),
-            (f, Some(c)) => field_value(c, r, f),
-            (_, None) => Value::Null,
-        };
-        push_flat(&mut out, v);
-    }
-    Ok(out)
-}
-
-fn request_values(
-    part: &RequestPart,
-    modifier: &Modifier,
-    record: &Record,
-    req: &RequestInfo,
-) -> Result<(Vec<Value>, bool)> {
-    let from_map = |m: &serde_json::Map<String, Json>, k: &str| m.get(k).cloned();
-    let raw: Option<Json> = match part {
-        RequestPart::Body(k) => from_map(&req.body, k),
-        RequestPart::Changed(k, pos) => {
-            let changed = req.body.get(k).is_some_and(|j| {
-                let current = pos
-                    .and_then(|p| record.values.get(p))
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                order(&json_to_value(j), &current) != Ordering::Equal
-            });
-            return Ok((vec![Value::Bool(changed)], false));
+        let late = all && !checked;
+        if env.all_bound(&c.free) {
+            return self.leaf(c, lo, ro, env, late);
         }
-        RequestPart::Query(k) => from_map(&req.query, k),
-        RequestPart::Header(k) => from_map(&req.headers, k),
-        RequestPart::Method => Some(Json::String(req.method.clone())),
-        RequestPart::Context => Some(Json::String(if req.context.is_empty() {
-            "default".into()
-        } else {
-            req.context.clone()
-        })),
-        RequestPart::Auth(path) => {
-            let v = match &req.auth {
-                None => Value::Text(String::new()),
-                Some((c, r)) => match path.as_str() {
-                    "collectionId" => Value::Text(c.id.clone()),
-                    "collectionName" => Value::Text(c.name.clone()),
-                    f => r.get(c, f).cloned().unwrap_or(Value::Null),
-                },
-            };
-            let mut out = Vec::new();
-            push_flat(&mut out, v);
-            let multi = out.len() > 1;
-            if out.is_empty() {
-                out.push(Value::Null);
+        self.search(&c.free, env, &mut |ctx, env| ctx.leaf(c, lo, ro, env, late))
+    }
+
+    fn test(&self, c: &Cmp, l: &Val, lf: Fallback, r: &Val, rf: Fallback) -> Option<bool> {
+        match (&c.pattern, c.op) {
+            (Some(p), Op::Like | Op::NotLike) => {
+                let text = l.sql.to_text()?;
+                Some(p.matches(&text) == (c.op == Op::Like))
             }
-            return Ok((out, multi));
-        }
-    };
-    if *modifier == Modifier::IsSet {
-        return Ok((vec![Value::Bool(raw.is_some())], false));
-    }
-    let mut v = raw.map(|j| json_to_value(&j)).unwrap_or(Value::Null);
-    if *modifier == Modifier::Lower {
-        if let Value::Text(s) = &mut v {
-            *s = s.to_lowercase();
+            _ => compare(c.op, l, lf, r, rf),
         }
     }
-    if *modifier == Modifier::Length {
-        let n = match &v {
-            Value::Null => 0,
-            _ => 1,
-        };
-        v = Value::Number(n as f64);
-    }
-    Ok((vec![v], false))
-}
 
-fn as_number(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => Some(*n),
-        Value::Bool(b) => Some(f64::from(u8::from(*b))),
-        Value::Text(s) => s.trim().parse().ok(),
-        Value::Null => Some(0.0),
-        _ => None,
-    }
-}
-
-fn as_text(v: &Value) -> Cow<'_, str> {
-    match v {
-        Value::Text(s) => Cow::Borrowed(s),
-        Value::Null => Cow::Borrowed(""),
-        Value::Bool(b) => Cow::Owned(b.to_string()),
-        Value::Number(n) => Cow::Owned(crate::value::number_to_json(*n).to_string()),
-        Value::Json(Json::String(s)) => Cow::Borrowed(s),
-        other => Cow::Owned(other.to_json().to_string()),
-    }
-}
-
-fn order(a: &Value, b: &Value) -> Ordering {
-    match (a, b) {
-        (Value::Null, Value::Null) => Ordering::Equal,
-        (Value::Number(_), _)
-        | (_, Value::Number(_))
-        | (Value::Bool(_), _)
-        | (_, Value::Bool(_)) => match (as_number(a), as_number(b)) {
-            (Some(x), Some(y)) => x.total_cmp(&y),
-            _ => as_text(a).cmp(&as_text(b)),
-        },
-        (Value::Null, other) | (other, Value::Null) => {
-            let zero = other.is_zero();
-            let ord = if zero {
-                Ordering::Equal
-            } else {
-                as_text(other).as_ref().cmp("")
-            };
-            if matches!(a, Value::Null) {
-                ord.reverse()
-            } else {
-                ord
+    /// One comparison with every alias bound.
+    fn leaf(&self, c: &Cmp, lo: &Operand, ro: &Operand, env: &mut Env, all: bool) -> Result<bool> {
+        let l = self.value(lo, env)?;
+        let r = self.value(ro, env)?;
+        if self.test(c, &l, lo.fallback, &r, ro.fallback) != Some(true) {
+            return Ok(false);
+        }
+        for g in [lo.guard, ro.guard].into_iter().flatten() {
+            if !self.email_visible(g, env) {
+                return Ok(false);
             }
         }
-        _ => as_text(a).cmp(&as_text(b)),
+        if all {
+            return self.all_hold(c, lo, ro, env);
+        }
+        Ok(true)
     }
-}
 
-fn compare(a: &Value, op: Op, b: &Value) -> bool {
-    match op {
-        Op::Eq => order(a, b) == Ordering::Equal,
-        Op::Ne => order(a, b) != Ordering::Equal,
-        Op::Gt => order(a, b) == Ordering::Greater,
-        Op::Ge => order(a, b) != Ordering::Less,
-        Op::Lt => order(a, b) == Ordering::Less,
-        Op::Le => order(a, b) != Ordering::Greater,
-        Op::Like => like(&as_text(a), &as_text(b)),
-        Op::NotLike => !like(&as_text(a), &as_text(b)),
-    }
-}
-
-/// SQLite's LIKE (ASCII case-insensitive, `%` and `_`, `\` escapes), with the pattern
-/// wrapped in `%…%` when it has no unescaped `%`, like PocketBase.
-pub fn like(text: &str, pattern: &str) -> bool {
-    let mut pat: Vec<(char, bool)> = Vec::new();
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            if let Some(n) = chars.next() {
-                pat.push((n, false));
+    /// The match-all check: no value of the multi-valued side makes the comparison false.
+    fn all_hold(&self, c: &Cmp, lo: &Operand, ro: &Operand, env: &Env) -> Result<bool> {
+        let mut fresh = Env::new();
+        for a in Plan::chain(&self.plan.aliases, c.base) {
+            fresh.set(a, Some(env.row(a).clone()));
+        }
+        fn column<'v>(v: &Val<'v>) -> Val<'v> {
+            Val::ident(v.sql.clone(), v.aff)
+        }
+        let fails = |l: &Val, lf, r: &Val, rf| self.test(c, l, lf, r, rf) == Some(false);
+        if lo.multi && ro.multi {
+            let ls = self.collect(lo, &mut fresh)?;
+            let rs = self.collect(ro, &mut fresh)?;
+            for l in &ls {
+                for r in &rs {
+                    if fails(&column(l), lo.fallback, &column(r), ro.fallback) {
+                        return Ok(false);
+                    }
+                }
+            }
+        } else if lo.multi {
+            let r = self.value(ro, env)?;
+            for l in self.collect(lo, &mut fresh)? {
+                if fails(&column(&l), lo.fallback, &r, Fallback::Auto) {
+                    return Ok(false);
+                }
             }
         } else {
-            pat.push((c, c == '%' || c == '_'));
+            let l = self.value(lo, env)?;
+            for r in self.collect(ro, &mut fresh)? {
+                if fails(&l, Fallback::Auto, &column(&r), ro.fallback) {
+                    return Ok(false);
+                }
+            }
         }
+        Ok(true)
     }
-    if !pat.iter().any(|(c, wild)| *wild && *c == '%') {
-        pat.insert(0, ('%', true));
-        pat.push(('%', true));
+
+    /// Every value of `op` over all rows of its aliases.
+    fn collect(&self, op: &Operand, env: &mut Env) -> Result<Vec<Val<'static>>> {
+        let mut out = Vec::new();
+        self.search(&op.free, env, &mut |ctx, env| {
+            out.push(ctx.value(op, env)?.into_owned());
+            Ok(false)
+        })?;
+        Ok(out)
     }
-    let text: Vec<char> = text.chars().map(|c| c.to_ascii_lowercase()).collect();
-    let pat: Vec<(char, bool)> = pat
-        .into_iter()
-        .map(|(c, w)| (c.to_ascii_lowercase(), w))
-        .collect();
-    // Iterative wildcard matching with backtracking to the last '%'.
-    let (mut t, mut p) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        if p < pat.len() && (pat[p] == ('_', true) || (!pat[p].1 && pat[p].0 == text[t])) {
-            t += 1;
-            p += 1;
-        } else if p < pat.len() && pat[p] == ('%', true) {
-            star = Some((p, t));
-            p += 1;
-        } else if let Some((sp, st)) = star {
-            p = sp + 1;
-            t = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    while p < pat.len() && pat[p] == ('%', true) {
-        p += 1;
-    }
-    p == pat.len()
 }
 
-fn fmt(t: chrono::DateTime<Utc>) -> String {
-    crate::time::format(t)
+/// Splits `nodes` into groups connected by shared unbound aliases.
+fn groups<'n>(nodes: &[&'n Node], env: &Env) -> Vec<Vec<&'n Node>> {
+    let n = nodes.len();
+    let mut comp: Vec<usize> = (0..n).collect();
+    fn find(comp: &mut [usize], mut i: usize) -> usize {
+        while comp[i] != i {
+            comp[i] = comp[comp[i]];
+            i = comp[i];
+        }
+        i
+    }
+    for i in 0..n {
+        for j in i + 1..n {
+            if shares(nodes[i].free(), nodes[j].free(), env) {
+                let (a, b) = (find(&mut comp, i), find(&mut comp, j));
+                comp[a] = b;
+            }
+        }
+    }
+    let mut out: Vec<(usize, Vec<&Node>)> = Vec::new();
+    for (i, node) in nodes.iter().enumerate() {
+        let root = find(&mut comp, i);
+        match out.iter_mut().find(|(r, _)| *r == root) {
+            Some((_, g)) => g.push(node),
+            None => out.push((root, vec![node])),
+        }
+    }
+    out.into_iter().map(|(_, g)| g).collect()
 }
 
-fn macro_value(m: &str) -> String {
-    let now = Utc::now();
-    let day_start = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc()).unwrap_or(now);
-    let today = now.date_naive();
-    match m {
-        "@now" => fmt(now),
-        "@second" => now.second().to_string(),
-        "@minute" => now.minute().to_string(),
-        "@hour" => now.hour().to_string(),
-        "@weekday" => now.weekday().num_days_from_sunday().to_string(),
-        "@day" => now.day().to_string(),
-        "@month" => now.month().to_string(),
-        "@year" => now.year().to_string(),
-        "@yesterday" => fmt(now - Duration::days(1)),
-        "@tomorrow" => fmt(now + Duration::days(1)),
-        "@todayStart" => fmt(day_start(today)),
-        "@todayEnd" => fmt(day_start(today) + Duration::days(1) - Duration::milliseconds(1)),
-        "@monthStart" => fmt(day_start(today.with_day(1).unwrap_or(today))),
-        "@monthEnd" => {
-            let first_next = if now.month() == 12 {
-                NaiveDate::from_ymd_opt(now.year() + 1, 1, 1)
-            } else {
-                NaiveDate::from_ymd_opt(now.year(), now.month() + 1, 1)
-            };
-            fmt(first_next.map(day_start).unwrap_or(now) - Duration::milliseconds(1))
+fn shares(a: &[AliasId], b: &[AliasId], env: &Env) -> bool {
+    a.iter()
+        .any(|x| !env.bound(*x) && b.binary_search(x).is_ok())
+}
+
+/// The first unbound alias read by at least two of `nodes` (its parent is then bound).
+fn shared_alias(nodes: &[&Node], env: &Env) -> Option<AliasId> {
+    let mut best: Option<AliasId> = None;
+    for (i, a) in nodes.iter().enumerate() {
+        for b in &nodes[i + 1..] {
+            for x in a.free() {
+                if !env.bound(*x) && b.free().binary_search(x).is_ok() {
+                    best = Some(best.map_or(*x, |y| y.min(*x)));
+                }
+            }
         }
-        "@yearStart" => fmt(Utc
-            .with_ymd_and_hms(now.year(), 1, 1, 0, 0, 0)
-            .single()
-            .unwrap_or(now)),
-        "@yearEnd" => fmt(Utc
-            .with_ymd_and_hms(now.year() + 1, 1, 1, 0, 0, 0)
-            .single()
-            .unwrap_or(now)
-            - Duration::milliseconds(1)),
-        _ => String::new(),
     }
+    best
 }

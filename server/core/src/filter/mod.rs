@@ -1,21 +1,43 @@
-//! The filter language (PocketBase's grammar): parser, type-checker against the
-//! catalog, and evaluator over records.
+//! The filter language (PocketBase's grammar and semantics): parser, type-checker
+//! against the catalog, and evaluator over records.
 //!
-//! `parse` turns text into an AST with numbered limits; `compile` resolves identifiers
-//! against the catalog (fields, relation paths, back-relations, `@request.*`,
-//! `@collection.*`, macros, modifiers); `eval` evaluates against records.
+//! `parse` turns text into an AST within numbered limits; `compile` resolves it
+//! against the catalog into a plan (fields, relation paths, back-relations,
+//! `@request.*`, `@collection.*`, macros, modifiers, functions); `eval` runs the plan
+//! against records with the semantics of the SQL PocketBase would generate (shared
+//! LEFT JOINs, match-all for multi-valued operands, SQLite affinities, null-vs-empty
+//! normalization). Nothing here does IO: related records come through [`Lookup`].
 
 mod compile;
+mod constraints;
 mod eval;
+mod func;
+mod lex;
+mod like;
+mod macros;
 pub mod parse;
+mod plan;
+mod request;
+mod resolve;
+mod row;
+mod sort;
+mod sql;
+mod strftime;
+mod values;
 
-use compile::Node;
 use std::sync::Arc;
+
+use plan::{Node, Plan};
 
 use crate::record::Record;
 use crate::schema::{Catalog, Collection};
 use crate::value::Value;
 use crate::Result;
+
+pub use eval::MAX_JOIN_ROWS;
+pub use parse::{MAX_DEPTH, MAX_EXPRESSIONS, MAX_FILTER_LEN, MAX_FUNC_ARGS, MAX_FUNC_DEPTH};
+pub use resolve::MAX_PATH_DEPTH;
+pub use sort::{SortExpr, SortKey, MAX_SORT_KEYS, MAX_SORT_KEY_LEN};
 
 /// Read access to records that filters need to follow relations, back-relations and
 /// `@collection.*` joins. The record store implements it.
@@ -41,9 +63,12 @@ pub struct RequestInfo {
     /// The authenticated record and its collection, if any.
     pub auth: Option<(Arc<Collection>, Record)>,
     pub method: String,
+    /// Header names lowercased with `-` replaced by `_`.
     pub headers: serde_json::Map<String, serde_json::Value>,
     pub query: serde_json::Map<String, serde_json::Value>,
     pub body: serde_json::Map<String, serde_json::Value>,
+    /// `default`, `oauth2`, `otp`, `password`, `realtime`, `protectedFile`; empty
+    /// means `default`.
     pub context: String,
 }
 
@@ -65,25 +90,61 @@ pub enum ConstraintOp {
     Ge,
 }
 
+/// How a filter is checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompileOptions {
+    /// Superuser-style: hidden fields are filterable and joined collections are read
+    /// regardless of their list rules (also what API rules use). Off for client
+    /// filters of other callers: hidden fields and joins into superuser-only
+    /// collections are errors, a joined record must pass its collection's list rule,
+    /// and an auth record's `email` only matches when `emailVisibility` is on.
+    pub allow_hidden: bool,
+}
+
+impl Default for CompileOptions {
+    /// What [`Filter::compile`] uses: `allow_hidden` on.
+    fn default() -> CompileOptions {
+        CompileOptions { allow_hidden: true }
+    }
+}
+
 /// A filter parsed and checked against one collection.
 #[derive(Clone, Debug)]
 pub struct Filter {
-    inner: Arc<Node>,
+    inner: Arc<Plan>,
 }
 
 impl Filter {
-    /// Parses and type-checks `input` for `collection`. `params` fills `{:name}`
-    /// placeholders. Errors are [`crate::Code::InvalidFilter`] (400).
+    /// Parses and type-checks `input` for `collection`, superuser-style (see
+    /// [`CompileOptions`]). `params` fills `{:name}` placeholders. Errors are
+    /// [`crate::Code::InvalidFilter`] (400).
     pub fn compile(
         input: &str,
         collection: &Arc<Collection>,
         catalog: &Catalog,
         params: Option<&serde_json::Map<String, serde_json::Value>>,
     ) -> Result<Filter> {
+        Filter::compile_with(
+            input,
+            collection,
+            catalog,
+            params,
+            &CompileOptions::default(),
+        )
+    }
+
+    /// [`Filter::compile`] with explicit options.
+    pub fn compile_with(
+        input: &str,
+        collection: &Arc<Collection>,
+        catalog: &Catalog,
+        params: Option<&serde_json::Map<String, serde_json::Value>>,
+        options: &CompileOptions,
+    ) -> Result<Filter> {
         let ast = parse::parse(input)?;
-        let node = compile::compile(&ast, collection, catalog, params)?;
+        let plan = compile::compile(&ast, collection, catalog, params, options.allow_hidden)?;
         Ok(Filter {
-            inner: Arc::new(node),
+            inner: Arc::new(plan),
         })
     }
 
@@ -94,85 +155,39 @@ impl Filter {
         lookup: &dyn Lookup,
         request: &RequestInfo,
     ) -> Result<bool> {
-        eval::eval(&self.inner, record, lookup, request)
+        let ctx = eval::Ctx::new(&self.inner, record, lookup, request);
+        ctx.exists(&self.inner.node, &mut eval::Env::new())
     }
 
     /// Conjunct constraints on direct fields that an index can serve.
     pub fn constraints(&self) -> Vec<Constraint> {
-        compile::constraints(&self.inner)
+        constraints::constraints(&self.inner)
     }
 
-    /// `self && other`.
+    /// `self && other`, for filters of the same collection. Relation joins with the
+    /// same path are shared, as between an API rule and a client filter in PocketBase.
     pub fn and(self, other: Filter) -> Filter {
         Filter {
-            inner: Arc::new(Node::And(vec![
-                (*self.inner).clone(),
-                (*other.inner).clone(),
-            ])),
+            inner: Arc::new(Plan::combine(&self.inner, &other.inner, Node::and)),
         }
     }
 
-    /// `self || other`.
+    /// `self || other`, for filters of the same collection.
     pub fn or(self, other: Filter) -> Filter {
         Filter {
-            inner: Arc::new(Node::Or(vec![
-                (*self.inner).clone(),
-                (*other.inner).clone(),
-            ])),
+            inner: Arc::new(Plan::combine(&self.inner, &other.inner, Node::or)),
         }
     }
 }
 
-/// One key of a `sort` parameter.
-#[derive(Clone, Debug)]
-pub enum SortKey {
-    Random,
-    /// A direct field of the collection (an index can serve it).
-    Field {
-        pos: usize,
-        desc: bool,
-    },
+/// The identifier prefixes PocketBase lets only superusers use in the `filter` and
+/// `sort` query parameters: the first one `input` contains, if any. The api answers
+/// 403 ("Only superusers can filter by @collection.") when it is `Some`.
+pub fn superuser_only_prefix(input: &str) -> Option<&'static str> {
+    ["@collection.", "@request."]
+        .into_iter()
+        .find(|p| input.contains(p))
 }
 
-impl SortKey {
-    /// Parses a `sort` parameter (`-created,title`, `@random`, relation paths).
-    /// Errors are [`crate::Code::InvalidSort`] (400).
-    pub fn parse_list(
-        input: &str,
-        collection: &Arc<Collection>,
-        _catalog: &Catalog,
-    ) -> Result<Vec<SortKey>> {
-        let bad = |m: String| crate::Error::new(crate::Code::InvalidSort, m);
-        let mut keys = Vec::new();
-        for raw in input.split(',').map(str::trim).filter(|k| !k.is_empty()) {
-            if raw == "@random" {
-                keys.push(SortKey::Random);
-                continue;
-            }
-            let (desc, name) = match raw.strip_prefix('-') {
-                Some(rest) => (true, rest),
-                None => (false, raw.strip_prefix('+').unwrap_or(raw)),
-            };
-            let pos = collection
-                .field_pos(name)
-                .ok_or_else(|| bad(format!("Invalid sort field \"{name}\".")))?;
-            keys.push(SortKey::Field { pos, desc });
-        }
-        if keys.len() > 16 {
-            return Err(bad("At most 16 sort keys are allowed.".into()));
-        }
-        Ok(keys)
-    }
-
-    pub fn desc(&self) -> bool {
-        matches!(self, SortKey::Field { desc: true, .. })
-    }
-
-    /// The value this key sorts `record` by.
-    pub fn value(&self, record: &Record, _lookup: &dyn Lookup) -> Result<Value> {
-        Ok(match self {
-            SortKey::Random => Value::Null,
-            SortKey::Field { pos, .. } => record.values.get(*pos).cloned().unwrap_or(Value::Null),
-        })
-    }
-}
+#[cfg(test)]
+mod tests;

@@ -1,22 +1,37 @@
-//! Lexer and parser of the filter grammar:
+//! The filter grammar and its AST:
 //!
 //! ```text
 //! expr    := and ("||" and)*
 //! and     := primary ("&&" primary)*
-//! primary := "(" expr ")" | operand OP operand
-//! operand := identifier[:modifier] | 'string' | "string" | number | true | false | null | {:param}
-//! OP      := = != > >= < <= ~ !~  and their ?-prefixed any-of forms
+//! primary := "(" expr ")" | operand SIGN operand
+//! operand := identifier[:modifier] | 'text' | "text" | number | {:param}
+//!          | function "(" [arg ("," arg)*] ")"
+//! SIGN    := = != > >= < <= ~ !~  and their ?-prefixed any-of forms
 //! ```
+//!
+//! `&&` binds tighter than `||`, as in SQL. `true`, `false` and `null` are identifiers
+//! here; the compiler turns them into literals unless a field has that name. Every
+//! limit below is checked while parsing, so no input can exhaust the stack.
 
-use crate::value::Value;
+use std::fmt;
+
+use super::lex::{Lexer, Tok};
 use crate::{Code, Error, Result};
 
 /// The longest filter accepted, in bytes.
 pub const MAX_FILTER_LEN: usize = 8192;
 /// The deepest parenthesis nesting accepted.
 pub const MAX_DEPTH: usize = 32;
-/// The most comparisons one filter may hold.
-pub const MAX_COMPARISONS: usize = 200;
+/// The most comparisons one filter may hold (PocketBase's default expression limit).
+pub const MAX_EXPRESSIONS: usize = 200;
+/// The deepest nesting of function calls inside function arguments.
+pub const MAX_FUNC_DEPTH: usize = 3;
+/// The most arguments one function call may have.
+pub const MAX_FUNC_ARGS: usize = 10;
+
+pub fn bad(message: impl Into<String>) -> Error {
+    Error::new(Code::InvalidFilter, message)
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
@@ -30,11 +45,52 @@ pub enum Op {
     NotLike,
 }
 
+impl Op {
+    fn parse(sign: &str) -> Option<(Op, bool)> {
+        let (any, rest) = match sign.strip_prefix('?') {
+            Some(rest) => (true, rest),
+            None => (false, sign),
+        };
+        let op = match rest {
+            "=" => Op::Eq,
+            "!=" => Op::Ne,
+            ">" => Op::Gt,
+            ">=" => Op::Ge,
+            "<" => Op::Lt,
+            "<=" => Op::Le,
+            "~" => Op::Like,
+            "!~" => Op::NotLike,
+            _ => return None,
+        };
+        Some((op, any))
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Eq => "=",
+            Op::Ne => "!=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Like => "~",
+            Op::NotLike => "!~",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Operand {
-    Literal(Value),
+    /// A field path, `@request.*`, `@collection.*`, a macro, or `true`/`false`/`null`.
     Ident(String),
+    Text(String),
+    /// The number as written (`-12.5`).
+    Number(String),
     Param(String),
+    Func {
+        name: String,
+        args: Vec<Operand>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -49,282 +105,225 @@ pub enum Ast {
     },
 }
 
-#[derive(Clone, Debug, PartialEq)]
-enum Tok {
-    LParen,
-    RParen,
-    And,
-    Or,
-    Op(Op, bool),
-    Operand(Operand),
-}
-
-pub fn bad(message: impl Into<String>) -> Error {
-    Error::new(Code::InvalidFilter, message)
-}
-
-fn lex(input: &str) -> Result<Vec<Tok>> {
-    let chars: Vec<char> = input.chars().collect();
+/// Parses a filter into its AST.
+pub fn parse(input: &str) -> Result<Ast> {
+    if input.len() > MAX_FILTER_LEN {
+        return Err(bad(format!(
+            "the filter may be at most {MAX_FILTER_LEN} bytes long"
+        )));
+    }
+    let mut lexer = Lexer::new(input);
     let mut toks = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let next = chars.get(i + 1).copied();
-        match c {
-            c if c.is_whitespace() => i += 1,
-            '/' if next == Some('/') => {
-                while i < chars.len() && chars[i] != '\n' {
-                    i += 1;
-                }
-            }
-            '(' => {
-                toks.push(Tok::LParen);
-                i += 1;
-            }
-            ')' => {
-                toks.push(Tok::RParen);
-                i += 1;
-            }
-            '&' if next == Some('&') => {
-                toks.push(Tok::And);
-                i += 2;
-            }
-            '|' if next == Some('|') => {
-                toks.push(Tok::Or);
-                i += 2;
-            }
-            '\'' | '"' => {
-                let (s, end) = lex_string(&chars, i)?;
-                toks.push(Tok::Operand(Operand::Literal(Value::Text(s))));
-                i = end;
-            }
-            '{' if next == Some(':') => {
-                let start = i + 2;
-                let end = (start..chars.len())
-                    .find(|&j| chars[j] == '}')
-                    .ok_or_else(|| bad("unterminated {:param} placeholder"))?;
-                let name: String = chars[start..end].iter().collect();
-                if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
-                    return Err(bad(format!("invalid placeholder name \"{name}\"")));
-                }
-                toks.push(Tok::Operand(Operand::Param(name)));
-                i = end + 1;
-            }
-            '?' | '=' | '!' | '>' | '<' | '~' => {
-                let any = c == '?';
-                let j = if any { i + 1 } else { i };
-                let (op, len) = match (chars.get(j), chars.get(j + 1)) {
-                    (Some('='), _) => (Op::Eq, 1),
-                    (Some('!'), Some('=')) => (Op::Ne, 2),
-                    (Some('!'), Some('~')) => (Op::NotLike, 2),
-                    (Some('>'), Some('=')) => (Op::Ge, 2),
-                    (Some('>'), _) => (Op::Gt, 1),
-                    (Some('<'), Some('=')) => (Op::Le, 2),
-                    (Some('<'), _) => (Op::Lt, 1),
-                    (Some('~'), _) => (Op::Like, 1),
-                    _ => return Err(bad(format!("unexpected character '{c}' at position {i}"))),
-                };
-                toks.push(Tok::Op(op, any));
-                i = j + len;
-            }
-            c if c.is_ascii_digit()
-                || (c == '-' && next.is_some_and(|n| n.is_ascii_digit() || n == '.'))
-                || c == '.' =>
-            {
-                let start = i;
-                i += 1;
-                while i < chars.len()
-                    && (chars[i].is_ascii_digit()
-                        || chars[i] == '.'
-                        || chars[i] == 'e'
-                        || chars[i] == 'E')
-                {
-                    i += 1;
-                }
-                let text: String = chars[start..i].iter().collect();
-                let n: f64 = text
-                    .parse()
-                    .map_err(|_| bad(format!("invalid number \"{text}\"")))?;
-                toks.push(Tok::Operand(Operand::Literal(Value::Number(n))));
-            }
-            c if c.is_alphanumeric() || c == '_' || c == '@' => {
-                let start = i;
-                while i < chars.len()
-                    && (chars[i].is_alphanumeric() || matches!(chars[i], '_' | '@' | '.' | ':'))
-                {
-                    i += 1;
-                }
-                let word: String = chars[start..i].iter().collect();
-                toks.push(Tok::Operand(match word.as_str() {
-                    "true" => Operand::Literal(Value::Bool(true)),
-                    "false" => Operand::Literal(Value::Bool(false)),
-                    "null" => Operand::Literal(Value::Null),
-                    _ => Operand::Ident(word),
-                }));
-            }
-            _ => return Err(bad(format!("unexpected character '{c}' at position {i}"))),
-        }
+    while let Some(t) = lexer.next_token()? {
+        toks.push(t);
     }
-    Ok(toks)
-}
-
-fn lex_string(chars: &[char], start: usize) -> Result<(String, usize)> {
-    let quote = chars[start];
-    let mut out = String::new();
-    let mut i = start + 1;
-    while i < chars.len() {
-        match chars[i] {
-            '\\' if i + 1 < chars.len() => {
-                let e = chars[i + 1];
-                if e != quote && e != '\\' {
-                    out.push('\\');
-                }
-                out.push(e);
-                i += 2;
-            }
-            c if c == quote => return Ok((out, i + 1)),
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
+    if toks.is_empty() {
+        return Err(bad("empty filter expression"));
     }
-    Err(bad("unterminated string literal"))
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        exprs: 0,
+    };
+    let ast = p.expr(0)?;
+    if let Some(t) = p.toks.get(p.pos) {
+        return Err(bad(format!("expected && or ||, got {}", describe(t))));
+    }
+    Ok(ast)
 }
 
 struct Parser {
     toks: Vec<Tok>,
     pos: usize,
-    comparisons: usize,
+    exprs: usize,
 }
 
-pub fn parse(input: &str) -> Result<Ast> {
-    if input.len() > MAX_FILTER_LEN {
-        return Err(bad(format!(
-            "the filter may be at most {MAX_FILTER_LEN} bytes"
-        )));
+fn describe(t: &Tok) -> String {
+    match t {
+        Tok::LParen => "\"(\"".into(),
+        Tok::RParen => "\")\"".into(),
+        Tok::Comma => "\",\"".into(),
+        Tok::And => "\"&&\"".into(),
+        Tok::Or => "\"||\"".into(),
+        Tok::Sign(s) => format!("operator \"{s}\""),
+        Tok::Ident(s) | Tok::Func(s) => format!("identifier \"{s}\""),
+        Tok::Number(s) => format!("number {s}"),
+        Tok::Text(s) => format!("text {s:?}"),
+        Tok::Param(s) => format!("placeholder {{:{s}}}"),
     }
-    let toks = lex(input)?;
-    if toks.is_empty() {
-        return Err(bad("empty filter"));
-    }
-    let mut p = Parser {
-        toks,
-        pos: 0,
-        comparisons: 0,
-    };
-    let ast = p.expr(0)?;
-    if p.pos != p.toks.len() {
-        return Err(bad("unexpected token after the end of the expression"));
-    }
-    Ok(ast)
 }
 
 impl Parser {
-    fn peek(&self) -> Option<&Tok> {
-        self.toks.get(self.pos)
+    fn next(&mut self) -> Option<Tok> {
+        let t = self.toks.get(self.pos).cloned();
+        self.pos += usize::from(t.is_some());
+        t
+    }
+
+    fn eat(&mut self, t: &Tok) -> bool {
+        let hit = self.toks.get(self.pos) == Some(t);
+        self.pos += usize::from(hit);
+        hit
     }
 
     fn expr(&mut self, depth: usize) -> Result<Ast> {
-        if depth > MAX_DEPTH {
-            return Err(bad(format!(
-                "the filter may nest at most {MAX_DEPTH} levels"
-            )));
-        }
         let mut parts = vec![self.and(depth)?];
-        while self.peek() == Some(&Tok::Or) {
-            self.pos += 1;
+        while self.eat(&Tok::Or) {
             parts.push(self.and(depth)?);
         }
-        Ok(if parts.len() == 1 {
-            parts.remove(0)
-        } else {
-            Ast::Or(parts)
-        })
+        Ok(collapse(parts, Ast::Or))
     }
 
     fn and(&mut self, depth: usize) -> Result<Ast> {
         let mut parts = vec![self.primary(depth)?];
-        while self.peek() == Some(&Tok::And) {
-            self.pos += 1;
+        while self.eat(&Tok::And) {
             parts.push(self.primary(depth)?);
         }
-        Ok(if parts.len() == 1 {
-            parts.remove(0)
-        } else {
-            Ast::And(parts)
-        })
+        Ok(collapse(parts, Ast::And))
     }
 
     fn primary(&mut self, depth: usize) -> Result<Ast> {
-        match self.toks.get(self.pos).cloned() {
-            Some(Tok::LParen) => {
-                self.pos += 1;
-                let inner = self.expr(depth + 1)?;
-                if self.peek() != Some(&Tok::RParen) {
-                    return Err(bad("missing closing parenthesis"));
-                }
-                self.pos += 1;
-                Ok(inner)
+        if self.eat(&Tok::LParen) {
+            if depth >= MAX_DEPTH {
+                return Err(bad(format!(
+                    "the filter may nest parentheses at most {MAX_DEPTH} levels deep"
+                )));
             }
-            Some(Tok::Operand(left)) => {
-                self.pos += 1;
-                let Some(Tok::Op(op, any)) = self.toks.get(self.pos).cloned() else {
-                    return Err(bad("expected a comparison operator after an operand"));
-                };
-                self.pos += 1;
-                let Some(Tok::Operand(right)) = self.toks.get(self.pos).cloned() else {
-                    return Err(bad("expected an operand after the operator"));
-                };
-                self.pos += 1;
-                self.comparisons += 1;
-                if self.comparisons > MAX_COMPARISONS {
+            if self.eat(&Tok::RParen) {
+                return Err(bad("empty parentheses"));
+            }
+            let inner = self.expr(depth + 1)?;
+            if !self.eat(&Tok::RParen) {
+                return Err(bad("missing closing parenthesis"));
+            }
+            return Ok(inner);
+        }
+        let left = self.operand(0, "left operand")?;
+        let (op, any) = match self.next() {
+            Some(Tok::Sign(s)) => {
+                Op::parse(&s).ok_or_else(|| bad(format!("invalid operator \"{s}\"")))?
+            }
+            Some(t) => return Err(bad(format!("expected an operator, got {}", describe(&t)))),
+            None => return Err(bad("incomplete filter expression: missing operator")),
+        };
+        let right = self.operand(0, "right operand")?;
+        self.exprs += 1;
+        if self.exprs > MAX_EXPRESSIONS {
+            return Err(bad(format!(
+                "the filter may have at most {MAX_EXPRESSIONS} expressions"
+            )));
+        }
+        Ok(Ast::Cmp {
+            left,
+            op,
+            any,
+            right,
+        })
+    }
+
+    fn operand(&mut self, func_depth: usize, what: &str) -> Result<Operand> {
+        Ok(match self.next() {
+            Some(Tok::Ident(s)) => Operand::Ident(s),
+            Some(Tok::Text(s)) => Operand::Text(s),
+            Some(Tok::Number(s)) => Operand::Number(s),
+            Some(Tok::Param(s)) => Operand::Param(s),
+            Some(Tok::Func(name)) => self.call(name, func_depth)?,
+            Some(t) => return Err(bad(format!("expected {what}, got {}", describe(&t)))),
+            None => return Err(bad(format!("incomplete filter expression: missing {what}"))),
+        })
+    }
+
+    fn call(&mut self, name: String, func_depth: usize) -> Result<Operand> {
+        if func_depth >= MAX_FUNC_DEPTH {
+            return Err(bad(format!(
+                "functions may be nested at most {MAX_FUNC_DEPTH} levels deep"
+            )));
+        }
+        self.eat(&Tok::LParen);
+        let mut args = Vec::new();
+        if !self.eat(&Tok::RParen) {
+            loop {
+                args.push(self.operand(func_depth + 1, "a function argument")?);
+                if args.len() > MAX_FUNC_ARGS {
                     return Err(bad(format!(
-                        "the filter may hold at most {MAX_COMPARISONS} comparisons"
+                        "function \"{name}\" may have at most {MAX_FUNC_ARGS} arguments"
                     )));
                 }
-                Ok(Ast::Cmp {
-                    left,
-                    op,
-                    any,
-                    right,
-                })
+                if self.eat(&Tok::RParen) {
+                    break;
+                }
+                if !self.eat(&Tok::Comma) {
+                    return Err(bad(format!(
+                        "expected \",\" or \")\" in function \"{name}\""
+                    )));
+                }
             }
-            _ => Err(bad("expected an expression")),
         }
+        Ok(Operand::Func { name, args })
+    }
+}
+
+fn collapse(mut parts: Vec<Ast>, wrap: fn(Vec<Ast>) -> Ast) -> Ast {
+    if parts.len() == 1 {
+        parts.remove(0)
+    } else {
+        wrap(parts)
+    }
+}
+
+impl fmt::Display for Operand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Operand::Ident(s) | Operand::Number(s) => f.write_str(s),
+            Operand::Text(s) => write!(f, "\"{}\"", s.replace('"', "\\\"")),
+            Operand::Param(s) => write!(f, "{{:{s}}}"),
+            Operand::Func { name, args } => {
+                write!(f, "{name}(")?;
+                for (i, a) in args.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{a}")?;
+                }
+                f.write_str(")")
+            }
+        }
+    }
+}
+
+/// Prints the filter so that parsing the output gives back an equal AST.
+impl fmt::Display for Ast {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (parts, join) = match self {
+            Ast::Cmp {
+                left,
+                op,
+                any,
+                right,
+            } => {
+                let q = if *any { "?" } else { "" };
+                return write!(f, "{left} {q}{} {right}", op.as_str());
+            }
+            Ast::And(parts) => (parts, " && "),
+            Ast::Or(parts) => (parts, " || "),
+        };
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                f.write_str(join)?;
+            }
+            // An `&&` inside `||` needs no parentheses; everything else nested does.
+            let bare = matches!(part, Ast::Cmp { .. })
+                || (matches!(self, Ast::Or(_)) && matches!(part, Ast::And(_)));
+            if bare {
+                write!(f, "{part}")?;
+            } else {
+                write!(f, "({part})")?;
+            }
+        }
+        Ok(())
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    #[test]
-    fn parses_precedence_and_quotes() {
-        let ast = parse("a = 1 || b ?~ 'x\\'y' && (c != \"q\")").unwrap();
-        let Ast::Or(parts) = ast else {
-            panic!("expected or")
-        };
-        assert_eq!(parts.len(), 2);
-        assert!(matches!(&parts[1], Ast::And(v) if v.len() == 2));
-        assert!(parse("a = ").is_err());
-        assert!(parse("(a = 1").is_err());
-        assert!(parse("a >> 1").is_err());
-        assert!(parse(&"(".repeat(100)).is_err());
-    }
-
-    proptest! {
-        #[test]
-        fn never_panics(s in ".{0,200}") {
-            let _ = parse(&s);
-        }
-
-        #[test]
-        fn never_panics_on_grammar_soup(parts in prop::collection::vec(prop::sample::select(vec![
-            "a", "b.c", "(", ")", "&&", "||", "=", "?=", "!~", ">=", "'s'", "\"d\"", "1", "-2.5", "null", "{:p}", "@now", ":each", "\\",
-        ]), 0..40)) {
-            let _ = parse(&parts.join(" "));
-        }
-    }
-}
+#[path = "parse_test.rs"]
+mod tests;

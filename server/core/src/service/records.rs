@@ -6,7 +6,7 @@ use serde_json::{Map, Value as Json};
 
 use super::expand::ExpandTree;
 use super::{Action, FieldsPicker, Permit, Principal, Services};
-use crate::filter::{Filter, SortKey};
+use crate::filter::{superuser_only_prefix, CompileOptions, Filter, SortKey};
 use crate::record::input::{apply_input, InputOptions};
 use crate::record::Record;
 use crate::schema::Collection;
@@ -56,9 +56,28 @@ impl Services {
     ) -> Result<ListOutput> {
         permit.check(collection, Action::List)?;
         let catalog = self.catalog();
+        let opts = CompileOptions {
+            allow_hidden: permit.is_superuser(),
+        };
+        if !permit.is_superuser() {
+            for input in [&params.filter, &params.sort] {
+                if let Some(prefix) = superuser_only_prefix(input) {
+                    return Err(Error::new(
+                        Code::SuperuserOnly,
+                        format!("Only superusers can filter or sort by {prefix}* identifiers."),
+                    ));
+                }
+            }
+        }
         let mut filter = None;
         if !params.filter.trim().is_empty() {
-            filter = Some(Filter::compile(&params.filter, collection, &catalog, None)?);
+            filter = Some(Filter::compile_with(
+                &params.filter,
+                collection,
+                &catalog,
+                None,
+                &opts,
+            )?);
         }
         if let Some(cond) = permit.condition() {
             filter = Some(match filter {
@@ -69,7 +88,7 @@ impl Services {
         let sort = if params.sort.trim().is_empty() {
             Vec::new()
         } else {
-            SortKey::parse_list(&params.sort, collection, &catalog)?
+            SortKey::parse_list_with(&params.sort, collection, &catalog, &opts)?
         };
         let page = params.page.unwrap_or(1).max(1);
         let per_page = match params.per_page {
