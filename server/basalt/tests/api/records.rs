@@ -261,6 +261,25 @@ async fn expand_forward_nested_and_back_relations() {
         .await;
     assert_eq!(body["totalItems"], 1, "{body}");
 
+    // Totals that depend on another collection follow writes to it (regression: the
+    // list-total cache once keyed only on the listed collection).
+    let by_author = format!(
+        "/api/collections/articles/records?filter={}",
+        urlencode("author.name = 'Ann'")
+    );
+    let (_, body) = s.call(Method::GET, &by_author, None).await;
+    assert_eq!(body["totalItems"], 1, "{body}");
+    let ann_path = format!(
+        "/api/collections/people/records/{}",
+        ann["id"].as_str().unwrap()
+    );
+    let (status, _) = s
+        .call(Method::PATCH, &ann_path, Some(json!({"name": "Bea"})))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, body) = s.call(Method::GET, &by_author, None).await;
+    assert_eq!(body["totalItems"], 0, "{body}");
+
     let (status, _) = s
         .call(
             Method::DELETE,

@@ -144,7 +144,7 @@ impl Services {
         new.index_defs.clear();
         validate_collection(&mut new, Some(&old), &catalog)?;
         let seq = self.store.put_collection(Some(&old), &new)?;
-        self.counts.bump(&new.id);
+        self.counts.bump();
         self.store.sync(seq)?;
         let new = Arc::new(new);
         self.catalog.store(Arc::new(catalog.with(new.clone())));
@@ -179,7 +179,7 @@ impl Services {
             )));
         }
         let seq = self.store.delete_collection(&collection)?;
-        self.counts.bump(&collection.id);
+        self.counts.bump();
         self.store.sync(seq)?;
         self.catalog
             .store(Arc::new(catalog.without(&collection.id)));

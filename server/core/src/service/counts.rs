@@ -1,8 +1,12 @@
 //! A cache of list totals. Counting every match of a filter is the expensive part of a
-//! paged list (the page itself stops early); totals are kept per collection and
-//! query, tagged with the collection's write version, and reused until the next write
-//! to that collection. Every record write goes through the services, which bump the
-//! version after committing, so a cached total is never reused across a write.
+//! paged list (the page itself stops early); totals are kept per collection and query,
+//! tagged with the store's write version, and reused until the next write.
+//!
+//! The version is global, not per collection: a filter or an API rule can read other
+//! collections (`author.name = 'x'`, back-relations, `@collection.*`), so a write
+//! anywhere may change a total. Every record and schema write goes through the
+//! services, which bump the version right after committing, so a cached total is never
+//! reused across a write.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,25 +18,19 @@ const MAX_ENTRIES: usize = 4096;
 
 #[derive(Default)]
 pub struct CountCache {
-    versions: Mutex<HashMap<String, u64>>,
-    next_version: AtomicU64,
+    version: AtomicU64,
     totals: Mutex<HashMap<(String, String), (u64, usize)>>,
 }
 
 impl CountCache {
-    /// The current write version of a collection.
-    pub fn version(&self, collection_id: &str) -> u64 {
-        self.versions
-            .lock()
-            .get(collection_id)
-            .copied()
-            .unwrap_or(0)
+    /// The current write version.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
     }
 
-    /// Marks a collection as written: totals cached before are no longer used.
-    pub fn bump(&self, collection_id: &str) {
-        let v = self.next_version.fetch_add(1, Ordering::Relaxed) + 1;
-        self.versions.lock().insert(collection_id.to_owned(), v);
+    /// Records that something was written: totals cached before are no longer used.
+    pub fn bump(&self) {
+        self.version.fetch_add(1, Ordering::AcqRel);
     }
 
     pub fn get(&self, collection_id: &str, key: &str, version: u64) -> Option<usize> {
@@ -57,14 +55,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_write_invalidates_cached_totals() {
+    fn any_write_invalidates_cached_totals() {
         let cache = CountCache::default();
-        let v = cache.version("c");
+        let v = cache.version();
         cache.put("c", "views>1".into(), v, 7);
-        assert_eq!(cache.get("c", "views>1", cache.version("c")), Some(7));
-        cache.bump("other");
-        assert_eq!(cache.get("c", "views>1", cache.version("c")), Some(7));
-        cache.bump("c");
-        assert_eq!(cache.get("c", "views>1", cache.version("c")), None);
+        assert_eq!(cache.get("c", "views>1", cache.version()), Some(7));
+        assert_eq!(cache.get("c", "views>2", cache.version()), None);
+        cache.bump();
+        assert_eq!(cache.get("c", "views>1", cache.version()), None);
     }
 }

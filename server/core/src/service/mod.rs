@@ -64,21 +64,6 @@ pub struct Services {
     pub limits: Limits,
 }
 
-/// The ids of the collections a set of writes touches.
-fn written_collections(writes: &[crate::store::Write]) -> Vec<String> {
-    use crate::store::Write;
-    let mut ids: Vec<String> = Vec::new();
-    for w in writes {
-        let (Write::Create { collection, .. }
-        | Write::Update { collection, .. }
-        | Write::Delete { collection, .. }) = w;
-        if !ids.contains(&collection.id) {
-            ids.push(collection.id.clone());
-        }
-    }
-    ids
-}
-
 impl Services {
     /// Loads the catalog from the store and creates the system collections a fresh
     /// data directory lacks. `secret` signs auth tokens.
@@ -115,6 +100,15 @@ impl Services {
             .get(id_or_name)
             .cloned()
             .ok_or_else(|| Error::from_code(Code::CollectionNotFound))
+    }
+
+    /// The one way services write records: commit atomically, retire cached list
+    /// totals, then wait until the commit is durable. A conflict comes back as
+    /// `Code::Conflict` for the caller to re-read and retry.
+    fn write(&self, writes: Vec<crate::store::Write>) -> Result<()> {
+        let seq = self.store.commit(writes)?;
+        self.counts.bump();
+        self.store.sync(seq)
     }
 
     fn ensure_superusers(&self) -> Result<()> {

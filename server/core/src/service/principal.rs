@@ -214,9 +214,7 @@ impl Services {
                 }
             }
         };
-        let seq = self.store.commit(vec![write])?;
-        self.counts.bump(&collection.id);
-        self.store.sync(seq)
+        self.write(vec![write])
     }
 
     /// Deletes the superuser `email`; an unknown email is a 404.
@@ -225,10 +223,7 @@ impl Services {
         let old = self
             .find_by_email(&collection, email)?
             .ok_or_else(Error::not_found)?;
-        let id = collection.id.clone();
-        let seq = self.store.commit(vec![Write::Delete { collection, old }])?;
-        self.counts.bump(&id);
-        self.store.sync(seq)
+        self.write(vec![Write::Delete { collection, old }])
     }
 }
 

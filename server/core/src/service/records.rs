@@ -105,7 +105,7 @@ impl Services {
                 .unwrap_or_default(),
             permit.is_superuser()
         );
-        let version = self.counts.version(&collection.id);
+        let version = self.counts.version();
         let cached_total = if params.skip_total {
             None
         } else {
@@ -176,11 +176,10 @@ impl Services {
                 "Failed to create record.",
             ));
         }
-        let seq = self.store.commit(vec![Write::Create {
+        self.write(vec![Write::Create {
             collection: collection.clone(),
             record: record.clone(),
         }])?;
-        self.store.sync(seq)?;
         self.render(who, collection, &record, &shape)
     }
 
@@ -213,11 +212,8 @@ impl Services {
                 old,
                 new: new.clone(),
             };
-            match self.store.commit(vec![write]) {
-                Ok(seq) => {
-                    self.store.sync(seq)?;
-                    return self.render(who, collection, &new, &shape);
-                }
+            match self.write(vec![write]) {
+                Ok(()) => return self.render(who, collection, &new, &shape),
                 Err(e) if e.code == Code::Conflict => continue,
                 Err(e) => return Err(e),
             }
@@ -238,12 +234,8 @@ impl Services {
         for _ in 0..MAX_WRITE_RETRIES {
             let old = self.visible_record(permit, collection, id)?;
             let writes = self.delete_writes(collection, old)?;
-            let touched = super::written_collections(&writes);
-            match self.store.commit(writes) {
-                Ok(seq) => {
-                    touched.iter().for_each(|id| self.counts.bump(id));
-                    return self.store.sync(seq);
-                }
+            match self.write(writes) {
+                Ok(()) => return Ok(()),
                 Err(e) if e.code == Code::Conflict => continue,
                 Err(e) => return Err(e),
             }
