@@ -62,6 +62,7 @@ mod layout;
 mod memory;
 mod order;
 mod planner;
+mod write;
 
 pub use crate::disk::{SledOptions, SledStore};
 pub use crate::error::{EngineError, StorageError, WriteKind};

@@ -115,33 +115,17 @@ impl State {
         seq: Seq,
         undo: &mut Vec<Undo>,
     ) -> Result<Change, StorageError> {
-        let (writer, old, new, action) = match write {
-            Write::Create { collection, record } => {
-                (collection, None, Some(record), Action::Create)
-            }
-            Write::Update {
-                collection,
-                old,
-                new,
-            } => (collection, Some(old), Some(new), Action::Update),
-            Write::Delete { collection, old } => (collection, Some(old), None, Action::Delete),
-        };
+        let crate::write::Parts {
+            writer,
+            old,
+            new,
+            action,
+            id,
+        } = crate::write::parts(write)?;
         let coll = self
             .collections
             .get_mut(&writer.id)
             .ok_or_else(|| StorageError::CollectionNotFound(writer.id.clone()))?;
-        let id = old.or(new).map(|r| r.id().to_owned()).unwrap_or_default();
-        if id.is_empty() {
-            return Err(StorageError::MissingId);
-        }
-        if let (Some(o), Some(n)) = (old, new) {
-            if o.id() != n.id() {
-                return Err(StorageError::IdChanged {
-                    old: o.id().to_owned(),
-                    new: n.id().to_owned(),
-                });
-            }
-        }
         let expected = old.map(|r| r.encode(writer));
         let layout = &coll.layout;
         let (created, old_view, bytes) = match (&expected, coll.records.get(&id)) {

@@ -126,27 +126,13 @@ fn collection_of(write: &Write) -> &Arc<Collection> {
 
 fn prepare(write: &Write, coll: usize, handles: &Handles) -> Result<Prepared, StorageError> {
     let layout = &handles.layout;
-    let (writer, old, new, action) = match write {
-        Write::Create { collection, record } => (collection, None, Some(record), Action::Create),
-        Write::Update {
-            collection,
-            old,
-            new,
-        } => (collection, Some(old), Some(new), Action::Update),
-        Write::Delete { collection, old } => (collection, Some(old), None, Action::Delete),
-    };
-    let id = old.or(new).map(|r| r.id().to_owned()).unwrap_or_default();
-    if id.is_empty() {
-        return Err(StorageError::MissingId);
-    }
-    if let (Some(old), Some(new)) = (old, new) {
-        if old.id() != new.id() {
-            return Err(StorageError::IdChanged {
-                old: old.id().to_owned(),
-                new: new.id().to_owned(),
-            });
-        }
-    }
+    let crate::write::Parts {
+        writer,
+        old,
+        new,
+        action,
+        id,
+    } = crate::write::parts(write)?;
     let expected = old.map(|r| r.encode(writer));
     let bytes = new.map(|r| r.encode(writer));
     let old_aligned = match (old, &expected) {
