@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use basalt_core::filter::RequestInfo;
-use basalt_core::service::{Principal, Services};
+use basalt_core::service::{Pending, Principal, Services};
 use basalt_core::{Code, Error, FieldError};
 use poem::http::header;
 use poem::{FromRequest, Request, RequestBody};
@@ -90,6 +90,22 @@ impl Ctx {
         .await
         .map_err(|e| ApiError(Error::internal(format!("blocking task failed: {e}"))))?
         .map_err(ApiError)
+    }
+}
+
+/// Waits, without parking a thread, until a committed write is on disk: a write is
+/// acknowledged only after that.
+pub async fn durable(state: &AppState, pending: Pending) -> Result<(), ApiError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    state.services.when_durable(
+        pending,
+        Box::new(move |r| {
+            let _ = tx.send(r);
+        }),
+    );
+    match rx.await {
+        Ok(r) => r.map_err(ApiError),
+        Err(_) => Err(ApiError(Error::internal("durability notification dropped"))),
     }
 }
 

@@ -95,6 +95,12 @@ pub trait RecordStore: Lookup + Send + Sync + 'static {
     /// flush (group commit).
     fn sync(&self, seq: Seq) -> Result<()>;
 
+    /// Like [`Self::sync`], but calls `done` when `seq` is durable instead of blocking,
+    /// so async callers need not park a thread. `done` may run on another thread.
+    fn sync_then(&self, seq: Seq, done: Box<dyn FnOnce(Result<()>) + Send>) {
+        done(self.sync(seq));
+    }
+
     /// Runs a list query: filter, sort, page, and optionally count.
     fn query(&self, collection: &Arc<Collection>, query: &Query) -> Result<Page>;
 

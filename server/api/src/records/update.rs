@@ -4,7 +4,7 @@ use poem::{handler, Body, Request};
 use serde_json::Value;
 
 use super::shape;
-use crate::context::{read_body, Ctx};
+use crate::context::{durable, read_body, Ctx};
 use crate::ApiError;
 
 #[handler]
@@ -17,7 +17,8 @@ pub async fn update_record(
     let body = read_body(req, body, ctx.state.limits.max_body_bytes).await?;
     ctx.request.body = body.clone();
     let shape = shape(&ctx.request);
-    let out = ctx
+    let state = ctx.state.clone();
+    let (out, pending) = ctx
         .run(move |s, who, request| {
             let c = s.collection(&collection).map_err(|mut e| {
                 e.message = "Missing or invalid collection context.".into();
@@ -27,5 +28,6 @@ pub async fn update_record(
             s.update_record(&who, &permit, &c, &id, &body, &shape)
         })
         .await?;
+    durable(&state, pending).await?;
     Ok(Json(out))
 }

@@ -28,6 +28,14 @@ use crate::{Code, Error, Result};
 /// The name of the system auth collection of superusers.
 pub const SUPERUSERS: &str = "_superusers";
 
+/// A committed write that is not yet known to be durable. Acknowledge it to a client
+/// only after [`Services::when_durable`] reported success.
+#[must_use = "a write must not be acknowledged before it is durable"]
+#[derive(Debug)]
+pub struct Pending {
+    seq: crate::store::Seq,
+}
+
 /// Numbers for every limit the services enforce.
 #[derive(Clone, Debug)]
 pub struct Limits {
@@ -102,13 +110,26 @@ impl Services {
             .ok_or_else(|| Error::from_code(Code::CollectionNotFound))
     }
 
-    /// The one way services write records: commit atomically, retire cached list
-    /// totals, then wait until the commit is durable. A conflict comes back as
+    /// The one way services write records: commit atomically and retire cached list
+    /// totals. The result is not durable yet: the caller must not acknowledge the write
+    /// before [`Services::when_durable`] reports it on disk. A conflict comes back as
     /// `Code::Conflict` for the caller to re-read and retry.
-    fn write(&self, writes: Vec<crate::store::Write>) -> Result<()> {
+    fn commit(&self, writes: Vec<crate::store::Write>) -> Result<Pending> {
         let seq = self.store.commit(writes)?;
         self.counts.bump();
-        self.store.sync(seq)
+        Ok(Pending { seq })
+    }
+
+    /// [`Services::commit`], then block until it is durable (command-line paths).
+    fn write(&self, writes: Vec<crate::store::Write>) -> Result<()> {
+        let pending = self.commit(writes)?;
+        self.store.sync(pending.seq)
+    }
+
+    /// Calls `done` once the write behind `pending` is on disk; shared with concurrent
+    /// writers (group commit), and without parking a thread.
+    pub fn when_durable(&self, pending: Pending, done: Box<dyn FnOnce(Result<()>) + Send>) {
+        self.store.sync_then(pending.seq, done);
     }
 
     fn ensure_superusers(&self) -> Result<()> {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value as Json};
 
 use super::expand::ExpandTree;
-use super::{Action, FieldsPicker, Permit, Principal, Services};
+use super::{Action, FieldsPicker, Pending, Permit, Principal, Services};
 use crate::filter::{superuser_only_prefix, CompileOptions, Filter, SortKey};
 use crate::record::input::{apply_input, InputOptions};
 use crate::record::Record;
@@ -163,7 +163,7 @@ impl Services {
         collection: &Arc<Collection>,
         body: &Map<String, Json>,
         shape: &Shape,
-    ) -> Result<Json> {
+    ) -> Result<(Json, Pending)> {
         permit.check(collection, Action::Create)?;
         let shape = self.parse_shape(collection, &shape.expand, &shape.fields)?;
         let opts = InputOptions {
@@ -176,11 +176,11 @@ impl Services {
                 "Failed to create record.",
             ));
         }
-        self.write(vec![Write::Create {
+        let pending = self.commit(vec![Write::Create {
             collection: collection.clone(),
             record: record.clone(),
         }])?;
-        self.render(who, collection, &record, &shape)
+        Ok((self.render(who, collection, &record, &shape)?, pending))
     }
 
     pub fn update_record(
@@ -191,7 +191,7 @@ impl Services {
         id: &str,
         body: &Map<String, Json>,
         shape: &Shape,
-    ) -> Result<Json> {
+    ) -> Result<(Json, Pending)> {
         permit.check(collection, Action::Update)?;
         let shape = self.parse_shape(collection, &shape.expand, &shape.fields)?;
         let opts = InputOptions {
@@ -212,8 +212,8 @@ impl Services {
                 old,
                 new: new.clone(),
             };
-            match self.write(vec![write]) {
-                Ok(()) => return self.render(who, collection, &new, &shape),
+            match self.commit(vec![write]) {
+                Ok(pending) => return Ok((self.render(who, collection, &new, &shape)?, pending)),
                 Err(e) if e.code == Code::Conflict => continue,
                 Err(e) => return Err(e),
             }
@@ -229,13 +229,13 @@ impl Services {
         permit: &Permit,
         collection: &Arc<Collection>,
         id: &str,
-    ) -> Result<()> {
+    ) -> Result<Pending> {
         permit.check(collection, Action::Delete)?;
         for _ in 0..MAX_WRITE_RETRIES {
             let old = self.visible_record(permit, collection, id)?;
             let writes = self.delete_writes(collection, old)?;
-            match self.write(writes) {
-                Ok(()) => return Ok(()),
+            match self.commit(writes) {
+                Ok(pending) => return Ok(pending),
                 Err(e) if e.code == Code::Conflict => continue,
                 Err(e) => return Err(e),
             }

@@ -20,6 +20,9 @@ use crate::StorageError;
 /// Makes committed data durable; the engine's flush (fsync).
 pub(crate) type FlushFn = Box<dyn FnMut() -> Result<(), String> + Send>;
 
+/// Called once a seq is durable (or its flush failed), from the flusher thread.
+pub(crate) type Notify = Box<dyn FnOnce(Result<(), StorageError>) + Send>;
+
 pub(crate) struct GroupCommit {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
@@ -44,6 +47,8 @@ struct State {
     /// Failed flushes so far: a waiter that sees it change gives up with an error.
     failures: u64,
     shutdown: bool,
+    /// Waiters that asked to be called back instead of blocking: `(seq, notify)`.
+    notifies: Vec<(u64, Notify)>,
 }
 
 impl GroupCommit {
@@ -54,6 +59,7 @@ impl GroupCommit {
                 requested: durable,
                 failures: 0,
                 shutdown: false,
+                notifies: Vec::new(),
             }),
             work: Condvar::new(),
             done: Condvar::new(),
@@ -107,6 +113,30 @@ impl GroupCommit {
         }
     }
 
+    /// Calls `notify` once a flush that started after `seq` was committed has
+    /// completed, without blocking the caller: for async writers.
+    pub fn wait_then(&self, seq: u64, notify: Notify) {
+        let shared = &self.shared;
+        let seq = seq.min(shared.committed.load(Ordering::Acquire));
+        if shared.durable.load(Ordering::Acquire) >= seq {
+            return notify(Ok(()));
+        }
+        let mut state = shared.state.lock();
+        if state.shutdown {
+            drop(state);
+            return notify(Err(StorageError::FlushFailed));
+        }
+        if shared.durable.load(Ordering::Acquire) >= seq {
+            drop(state);
+            return notify(Ok(()));
+        }
+        state.notifies.push((seq, notify));
+        if state.requested < seq {
+            state.requested = seq;
+            shared.work.notify_one();
+        }
+    }
+
     /// How many flushes the flusher has run.
     pub fn flushes(&self) -> u64 {
         self.shared.flushes.load(Ordering::Acquire)
@@ -127,7 +157,24 @@ fn flusher(shared: &Shared, mut flush: FlushFn) {
         let target = shared.committed.load(Ordering::Acquire);
         let result = MutexGuard::unlocked(&mut state, &mut flush);
         shared.flushes.fetch_add(1, Ordering::AcqRel);
+        let failed = result.is_err();
         finish(shared, &mut state, target, result);
+        let durable = shared.durable.load(Ordering::Acquire);
+        let (ready, pending): (Vec<_>, Vec<_>) = std::mem::take(&mut state.notifies)
+            .into_iter()
+            .partition(|(seq, _)| failed || *seq <= durable);
+        state.notifies = pending;
+        if !ready.is_empty() {
+            MutexGuard::unlocked(&mut state, || {
+                for (_, notify) in ready {
+                    notify(if failed {
+                        Err(StorageError::FlushFailed)
+                    } else {
+                        Ok(())
+                    });
+                }
+            });
+        }
     }
 }
 
@@ -148,7 +195,14 @@ fn finish(shared: &Shared, state: &mut State, target: u64, result: Result<(), St
 
 impl Drop for GroupCommit {
     fn drop(&mut self) {
-        self.shared.state.lock().shutdown = true;
+        let orphans = {
+            let mut state = self.shared.state.lock();
+            state.shutdown = true;
+            std::mem::take(&mut state.notifies)
+        };
+        for (_, notify) in orphans {
+            notify(Err(StorageError::FlushFailed));
+        }
         self.shared.work.notify_all();
         if let Some(thread) = self.thread.take() {
             if thread.join().is_err() {
@@ -169,6 +223,32 @@ mod tests {
             std::thread::sleep(Duration::from_millis(20));
             Ok(())
         })
+    }
+
+    #[test]
+    fn callbacks_fire_once_durable_and_share_flushes() {
+        let group = GroupCommit::start(0, slow_flush()).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        for seq in 1..=32u64 {
+            group.committed(seq);
+        }
+        for seq in 1..=32u64 {
+            let tx = tx.clone();
+            group.wait_then(seq, Box::new(move |r| tx.send((seq, r.is_ok())).unwrap()));
+        }
+        let mut done: Vec<(u64, bool)> = (0..32).map(|_| rx.recv().unwrap()).collect();
+        done.sort();
+        assert!(done.iter().all(|(_, ok)| *ok));
+        assert_eq!(done.len(), 32);
+        assert!(
+            group.flushes() <= 2,
+            "{} flushes for 32 callbacks",
+            group.flushes()
+        );
+        // Already durable: called at once.
+        let (tx2, rx2) = std::sync::mpsc::channel();
+        group.wait_then(5, Box::new(move |r| tx2.send(r.is_ok()).unwrap()));
+        assert!(rx2.try_recv().unwrap());
     }
 
     #[test]

@@ -210,6 +210,11 @@ impl RecordStore for SledStore {
         Ok(self.group.wait(seq)?)
     }
 
+    fn sync_then(&self, seq: Seq, done: Box<dyn FnOnce(basalt_core::Result<()>) + Send>) {
+        self.group
+            .wait_then(seq, Box::new(move |r| done(r.map_err(Into::into))));
+    }
+
     fn query(&self, collection: &Arc<Collection>, query: &Query) -> basalt_core::Result<Page> {
         Ok(self.query_inner(collection, query)?)
     }
