@@ -14,7 +14,7 @@ use super::plan::{
     union, Alias, AliasId, AliasKind, AuthVariant, Cmp, Col, Node, Operand, Plan, Term, ROOT,
 };
 use super::request::{Part, Request, StaticMod, PLAIN_AUTH_FIELDS};
-use super::sql::{Affinity, Fallback, Kind, ParamKind, Sql, Val};
+use super::sql::{Fallback, Kind, ParamKind, Sql, Val};
 use crate::schema::{Catalog, Collection, FieldKind};
 use crate::Result;
 
@@ -97,32 +97,16 @@ pub fn compile(
     Ok(Plan { aliases, node })
 }
 
-fn param_val(sql: Sql<'static>, pk: ParamKind) -> Val<'static> {
-    Val {
-        sql,
-        aff: Affinity::None,
-        kind: Kind::Param(pk),
-    }
-}
-
-fn known(b: bool) -> Val<'static> {
-    Val {
-        sql: Sql::Int(i64::from(b)),
-        aff: Affinity::None,
-        kind: Kind::Known,
-    }
-}
-
 /// A placeholder value, as PocketBase splices it into the filter text: strings quoted,
 /// numbers as numbers, booleans and null as the identifiers `true`/`false`/`null`,
 /// anything else as its JSON text.
 pub fn json_literal(j: &Json) -> Val<'static> {
     match j {
         Json::Null => Val::null(),
-        Json::Bool(b) => known(*b),
-        Json::Number(n) => param_val(Sql::Real(n.as_f64().unwrap_or(0.0)), ParamKind::Real),
-        Json::String(s) => param_val(Sql::Text(Cow::Owned(s.clone())), ParamKind::Text),
-        other => param_val(Sql::Text(Cow::Owned(other.to_string())), ParamKind::Text),
+        Json::Bool(b) => Val::known(*b),
+        Json::Number(n) => Val::param(Sql::Real(n.as_f64().unwrap_or(0.0)), ParamKind::Real),
+        Json::String(s) => Val::param(Sql::Text(Cow::Owned(s.clone())), ParamKind::Text),
+        other => Val::param(Sql::Text(Cow::Owned(other.to_string())), ParamKind::Text),
     }
 }
 
@@ -197,7 +181,7 @@ impl Compiler<'_> {
 
     pub fn operand(&mut self, o: &AstOperand) -> Result<Operand> {
         match o {
-            AstOperand::Text(s) => Ok(Operand::constant(param_val(
+            AstOperand::Text(s) => Ok(Operand::constant(Val::param(
                 Sql::Text(Cow::Owned(s.clone())),
                 ParamKind::Text,
             ))),
@@ -205,7 +189,7 @@ impl Compiler<'_> {
                 let n: f64 = s
                     .parse()
                     .map_err(|_| bad(format!("invalid number \"{s}\"")))?;
-                Ok(Operand::constant(param_val(Sql::Real(n), ParamKind::Real)))
+                Ok(Operand::constant(Val::param(Sql::Real(n), ParamKind::Real)))
             }
             AstOperand::Param(name) => {
                 let v = self
@@ -240,8 +224,8 @@ impl Compiler<'_> {
         }
         if self.base_collection.field(raw).is_none() {
             match raw.to_ascii_lowercase().as_str() {
-                "true" => return Ok(Operand::constant(known(true))),
-                "false" => return Ok(Operand::constant(known(false))),
+                "true" => return Ok(Operand::constant(Val::known(true))),
+                "false" => return Ok(Operand::constant(Val::known(false))),
                 "null" => return Ok(Operand::constant(Val::null())),
                 _ => {}
             }

@@ -53,33 +53,17 @@ pub enum Request {
     BodyLower(String),
 }
 
-fn param(sql: Sql<'_>, pk: ParamKind) -> Val<'_> {
-    Val {
-        sql,
-        aff: Affinity::None,
-        kind: Kind::Param(pk),
-    }
-}
-
-fn known(b: bool) -> Val<'static> {
-    Val {
-        sql: Sql::Int(i64::from(b)),
-        aff: Affinity::None,
-        kind: Kind::Known,
-    }
-}
-
 /// A JSON request value as a bound parameter (`None`/null: the NULL identifier).
 pub fn json_param(j: Option<&Json>, numeric: bool) -> Val<'_> {
     match j {
         None | Some(Json::Null) => Val::null(),
         Some(Json::String(s)) => match s.trim().parse::<f64>() {
-            Ok(n) if numeric && n.is_finite() => param(Sql::Real(n), ParamKind::Real),
-            _ => param(Sql::Text(Cow::Borrowed(s)), ParamKind::Text),
+            Ok(n) if numeric && n.is_finite() => Val::param(Sql::Real(n), ParamKind::Real),
+            _ => Val::param(Sql::Text(Cow::Borrowed(s)), ParamKind::Text),
         },
-        Some(Json::Number(n)) => param(Sql::Real(n.as_f64().unwrap_or(0.0)), ParamKind::Real),
-        Some(Json::Bool(b)) => param(Sql::Int(i64::from(*b)), ParamKind::Bool),
-        Some(other) => param(Sql::Text(Cow::Owned(other.to_string())), ParamKind::Text),
+        Some(Json::Number(n)) => Val::param(Sql::Real(n.as_f64().unwrap_or(0.0)), ParamKind::Real),
+        Some(Json::Bool(b)) => Val::param(Sql::Int(i64::from(*b)), ParamKind::Bool),
+        Some(other) => Val::param(Sql::Text(Cow::Owned(other.to_string())), ParamKind::Text),
     }
 }
 
@@ -110,14 +94,14 @@ fn auth_plain<'r>(req: &'r RequestInfo, field: &str) -> Val<'r> {
     let Some((c, r)) = &req.auth else {
         return Val::null();
     };
-    let text = |s: &'r str| param(Sql::Text(Cow::Borrowed(s)), ParamKind::Text);
+    let text = |s: &'r str| Val::param(Sql::Text(Cow::Borrowed(s)), ParamKind::Text);
     match field {
         "id" => text(r.id()),
         "collectionId" => text(&c.id),
         "collectionName" => text(&c.name),
         _ => match r.get(c, field) {
             Some(Value::Text(s)) => text(s),
-            Some(Value::Bool(b)) => param(Sql::Int(i64::from(*b)), ParamKind::Bool),
+            Some(Value::Bool(b)) => Val::param(Sql::Int(i64::from(*b)), ParamKind::Bool),
             _ => Val::null(),
         },
     }
@@ -132,9 +116,9 @@ impl Request {
                 } else {
                     req.context.as_str()
                 };
-                param(Sql::Text(Cow::Borrowed(ctx)), ParamKind::Text)
+                Val::param(Sql::Text(Cow::Borrowed(ctx)), ParamKind::Text)
             }
-            Request::Method => param(Sql::Text(Cow::Borrowed(&req.method)), ParamKind::Text),
+            Request::Method => Val::param(Sql::Text(Cow::Borrowed(&req.method)), ParamKind::Text),
             Request::AuthPlain(field) => auth_plain(req, field),
             Request::Map {
                 part,
@@ -149,14 +133,14 @@ impl Request {
                 };
                 let found = nested(map, keys);
                 match modifier {
-                    StaticMod::IsSet => known(found.is_some()),
+                    StaticMod::IsSet => Val::known(found.is_some()),
                     StaticMod::None => json_param(found, *numeric),
                     StaticMod::Lower => {
                         let v = json_param(found, *numeric);
                         if v.kind == Kind::Null {
                             return v;
                         }
-                        param(v.sql.lower(), ParamKind::Text)
+                        Val::param(v.sql.lower(), ParamKind::Text)
                     }
                 }
             }
@@ -179,7 +163,7 @@ impl Request {
             }
             Request::BodyLower(key) => {
                 let s = cast_string(req.body.get(key)).to_ascii_lowercase();
-                param(Sql::Text(Cow::Owned(s)), ParamKind::Text)
+                Val::param(Sql::Text(Cow::Owned(s)), ParamKind::Text)
             }
         }
     }

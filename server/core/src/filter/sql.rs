@@ -71,6 +71,24 @@ pub struct Val<'a> {
 }
 
 impl<'a> Val<'a> {
+    /// A bound parameter of the given kind, without column affinity.
+    pub fn param(sql: Sql<'a>, pk: ParamKind) -> Val<'a> {
+        Val {
+            sql,
+            aff: Affinity::None,
+            kind: Kind::Param(pk),
+        }
+    }
+
+    /// A truth value known while compiling.
+    pub fn known(b: bool) -> Val<'a> {
+        Val {
+            sql: Sql::Int(i64::from(b)),
+            aff: Affinity::None,
+            kind: Kind::Known,
+        }
+    }
+
     pub fn ident(sql: Sql<'a>, aff: Affinity) -> Val<'a> {
         Val {
             sql,
