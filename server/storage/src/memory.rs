@@ -14,7 +14,6 @@ use basalt_core::schema::Collection;
 use basalt_core::store::{Action, Change, Page, Query, RecordStore, Seq, Write};
 use parking_lot::RwLock;
 
-use crate::error::WriteKind;
 use crate::exec::{self, decode, Matcher, Raw, Spec};
 use crate::layout::{reads_as, same_slots, Layout};
 use crate::StorageError;
@@ -174,16 +173,7 @@ impl State {
             }
             if let Some(key) = after {
                 if map.get(&key).is_some_and(|holder| *holder != id) {
-                    let kind = if action == Action::Create {
-                        WriteKind::Create
-                    } else {
-                        WriteKind::Update
-                    };
-                    return Err(StorageError::NotUnique {
-                        index: ix.name.clone(),
-                        columns: ix.column_names.clone(),
-                        kind,
-                    });
+                    return Err(crate::write::not_unique(&ix.name, &ix.column_names, action));
                 }
                 let before = map.insert(key.clone(), id.clone());
                 undo.push(Undo::Unique {

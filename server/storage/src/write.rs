@@ -6,7 +6,7 @@ use basalt_core::record::Record;
 use basalt_core::schema::Collection;
 use basalt_core::store::{Action, Write};
 
-use crate::error::StorageError;
+use crate::error::{StorageError, WriteKind};
 
 /// A write taken apart: the writer's collection definition, the records before and
 /// after, the action, and the record id (checked present and unchanged).
@@ -47,4 +47,18 @@ pub(crate) fn parts(write: &Write) -> Result<Parts<'_>, StorageError> {
         action,
         id,
     })
+}
+
+/// The error for a write that would give `index` a second record with the same key.
+pub(crate) fn not_unique(index: &str, columns: &[String], action: Action) -> StorageError {
+    let kind = if action == Action::Create {
+        WriteKind::Create
+    } else {
+        WriteKind::Update
+    };
+    StorageError::NotUnique {
+        index: index.to_owned(),
+        columns: columns.to_vec(),
+        kind,
+    }
 }

@@ -18,7 +18,6 @@ use basalt_core::schema::Collection;
 use basalt_core::store::{Action, Seq, Write};
 
 use super::{Handles, SledStore};
-use crate::error::WriteKind;
 use crate::layout::{reads_as, same_slots, Derived};
 use crate::{changes, keys, StorageError};
 
@@ -275,16 +274,11 @@ fn apply(views: &[TransactionalTree], p: &Prepared, part: &Part, seq: Seq) -> Re
                     .get(key.as_slice())?
                     .is_some_and(|holder| holder != p.id.as_bytes())
             {
-                let kind = if p.action == Action::Create {
-                    WriteKind::Create
-                } else {
-                    WriteKind::Update
-                };
-                return abort(StorageError::NotUnique {
-                    index: ix.name.clone(),
-                    columns: ix.column_names.clone(),
-                    kind,
-                });
+                return abort(crate::write::not_unique(
+                    &ix.name,
+                    &ix.column_names,
+                    p.action,
+                ));
             }
             index.insert(key.as_slice(), value.as_slice())?;
         }
