@@ -109,6 +109,7 @@ impl Services {
         validate_collection(&mut collection, None, &catalog)?;
         let seq = self.store.put_collection(None, &collection)?;
         self.store.sync(seq)?;
+        self.durable.advance(seq);
         let collection = Arc::new(collection);
         self.catalog
             .store(Arc::new(catalog.with(collection.clone())));
@@ -146,6 +147,7 @@ impl Services {
         let seq = self.store.put_collection(Some(&old), &new)?;
         self.counts.bump();
         self.store.sync(seq)?;
+        self.durable.advance(seq);
         let new = Arc::new(new);
         self.catalog.store(Arc::new(catalog.with(new.clone())));
         Ok(new)
@@ -181,6 +183,7 @@ impl Services {
         let seq = self.store.delete_collection(&collection)?;
         self.counts.bump();
         self.store.sync(seq)?;
+        self.durable.advance(seq);
         self.catalog
             .store(Arc::new(catalog.without(&collection.id)));
         Ok(())

@@ -10,11 +10,13 @@ mod expand;
 mod fields;
 mod principal;
 mod records;
+mod signal;
 
 pub use access::{Action, Permit};
 pub use fields::FieldsPicker;
 pub use principal::Principal;
 pub use records::{ListOutput, ListParams, Shape};
+pub use signal::DurableSignal;
 
 use std::sync::Arc;
 
@@ -69,6 +71,7 @@ pub struct Services {
     schema_lock: Mutex<()>,
     secret: String,
     counts: counts::CountCache,
+    durable: Arc<DurableSignal>,
     pub limits: Limits,
 }
 
@@ -87,6 +90,7 @@ impl Services {
             schema_lock: Mutex::new(()),
             secret,
             counts: counts::CountCache::default(),
+            durable: Arc::default(),
             limits,
         };
         services.ensure_superusers()?;
@@ -123,13 +127,30 @@ impl Services {
     /// [`Services::commit`], then block until it is durable (command-line paths).
     fn write(&self, writes: Vec<crate::store::Write>) -> Result<()> {
         let pending = self.commit(writes)?;
-        self.store.sync(pending.seq)
+        self.store.sync(pending.seq)?;
+        self.durable.advance(pending.seq);
+        Ok(())
     }
 
     /// Calls `done` once the write behind `pending` is on disk; shared with concurrent
     /// writers (group commit), and without parking a thread.
     pub fn when_durable(&self, pending: Pending, done: Box<dyn FnOnce(Result<()>) + Send>) {
-        self.store.sync_then(pending.seq, done);
+        let signal = self.durable.clone();
+        let seq = pending.seq;
+        self.store.sync_then(
+            seq,
+            Box::new(move |result| {
+                if result.is_ok() {
+                    signal.advance(seq);
+                }
+                done(result)
+            }),
+        );
+    }
+
+    /// Advances whenever writes become durable; followers of the change log wait on it.
+    pub fn durable_signal(&self) -> Arc<DurableSignal> {
+        self.durable.clone()
     }
 
     fn ensure_superusers(&self) -> Result<()> {
