@@ -9,12 +9,13 @@ mod context;
 mod cors;
 mod error;
 mod health;
+mod policies;
 mod records;
 
 use std::sync::Arc;
 
 use basalt_core::service::Services;
-use poem::{get, post, Endpoint, EndpointExt, Route};
+use poem::{delete, get, post, Endpoint, EndpointExt, Route};
 
 pub use context::HttpLimits;
 pub use error::ApiError;
@@ -64,6 +65,25 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         .at(
             "/api/collections/:collection/auth-methods",
             get(auth::auth_methods),
+        )
+        .at(
+            "/api/policies",
+            get(policies::list_policies).post(policies::create_policy),
+        )
+        .at("/api/policies/:id", delete(policies::delete_policy))
+        .at(
+            "/api/policies/explain/:collection",
+            get(policies::explain_collection),
+        )
+        .at("/api/roles", get(policies::list_roles))
+        .at(
+            "/api/roles/links",
+            get(policies::list_role_links).post(policies::create_role_link),
+        )
+        .at("/api/roles/links/:id", delete(policies::delete_role_link))
+        .at(
+            "/api/roles/records/:collection/:record",
+            get(policies::record_roles),
         );
     api.catch_all_error(error::envelope_for_poem_error)
         .around(cors::cors)

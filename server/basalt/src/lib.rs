@@ -50,8 +50,13 @@ pub fn open_services(config: &Config) -> anyhow::Result<Arc<Services>> {
     };
     let store = SledStore::open(&config.dir.join("store"), options)
         .map_err(|e| anyhow::anyhow!("opening the store in {}: {e}", config.dir.display()))?;
-    let services = Services::open(Arc::new(store), secret, Limits::default())
+    let mut services = Services::open(Arc::new(store), secret, Limits::default())
         .map_err(|e| anyhow::anyhow!("loading collections: {e}"))?;
+    let engine = basalt_policy::CasbinEngine::new()
+        .map_err(|e| anyhow::anyhow!("starting the policy engine: {e}"))?;
+    services
+        .attach_policy_engine(Arc::new(engine))
+        .map_err(|e| anyhow::anyhow!("loading policies: {e}"))?;
     Ok(Arc::new(services))
 }
 

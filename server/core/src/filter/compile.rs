@@ -15,6 +15,7 @@ use super::plan::{
 };
 use super::request::{Part, Request, StaticMod, PLAIN_AUTH_FIELDS};
 use super::sql::{Fallback, Kind, ParamKind, Sql, Val};
+use super::{CompileOptions, JoinRules};
 use crate::schema::{Catalog, Collection, FieldKind};
 use crate::Result;
 
@@ -51,6 +52,7 @@ pub struct Compiler<'a> {
     pub catalog: &'a Catalog,
     pub params: Option<&'a Map<String, Json>>,
     pub allow_hidden: bool,
+    pub join_rules: Option<&'a JoinRules>,
     pub aliases: &'a mut Vec<Alias>,
     /// List-rule checks of joined collections, ANDed to the whole filter.
     pub rules: &'a mut Vec<Node>,
@@ -68,7 +70,7 @@ pub fn compile(
     collection: &Arc<Collection>,
     catalog: &Catalog,
     params: Option<&Map<String, Json>>,
-    allow_hidden: bool,
+    options: &CompileOptions,
 ) -> Result<Plan> {
     let mut aliases = vec![Alias {
         key: String::new(),
@@ -80,7 +82,8 @@ pub fn compile(
     let node = Compiler {
         catalog,
         params,
-        allow_hidden,
+        allow_hidden: options.allow_hidden,
+        join_rules: options.join_rules.as_deref(),
         aliases: &mut aliases,
         rules: &mut rules,
         base: ROOT,

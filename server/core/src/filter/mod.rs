@@ -90,8 +90,13 @@ pub enum ConstraintOp {
     Ge,
 }
 
+/// The list condition a caller must satisfy on the records of a collection its filter
+/// joins into: `None` = the caller may not read that collection at all, `""` = every
+/// record. The services answer it from the same decision as list requests.
+pub type JoinRules = dyn Fn(&Collection) -> Option<String> + Send + Sync;
+
 /// How a filter is checked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct CompileOptions {
     /// Superuser-style: hidden fields are filterable and joined collections are read
     /// regardless of their list rules (also what API rules use). Off for client
@@ -99,12 +104,27 @@ pub struct CompileOptions {
     /// collections are errors, a joined record must pass its collection's list rule,
     /// and an auth record's `email` only matches when `emailVisibility` is on.
     pub allow_hidden: bool,
+    /// With `allow_hidden` off: the condition on joined collections; `None` uses each
+    /// collection's `listRule`.
+    pub join_rules: Option<Arc<JoinRules>>,
+}
+
+impl std::fmt::Debug for CompileOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompileOptions")
+            .field("allow_hidden", &self.allow_hidden)
+            .field("join_rules", &self.join_rules.is_some())
+            .finish()
+    }
 }
 
 impl Default for CompileOptions {
     /// What [`Filter::compile`] uses: `allow_hidden` on.
     fn default() -> CompileOptions {
-        CompileOptions { allow_hidden: true }
+        CompileOptions {
+            allow_hidden: true,
+            join_rules: None,
+        }
     }
 }
 
@@ -142,7 +162,7 @@ impl Filter {
         options: &CompileOptions,
     ) -> Result<Filter> {
         let ast = parse::parse(input)?;
-        let plan = compile::compile(&ast, collection, catalog, params, options.allow_hidden)?;
+        let plan = compile::compile(&ast, collection, catalog, params, options)?;
         Ok(Filter {
             inner: Arc::new(plan),
         })

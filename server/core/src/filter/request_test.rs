@@ -12,6 +12,7 @@ fn map(j: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
 fn user() -> CompileOptions {
     CompileOptions {
         allow_hidden: false,
+        join_rules: None,
     }
 }
 

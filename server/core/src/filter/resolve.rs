@@ -318,7 +318,11 @@ impl Compiler<'_> {
         let Some(c) = self.aliases[alias].collection.clone() else {
             return Ok(());
         };
-        let Some(rule) = c.rules.list_rule.as_deref() else {
+        let rule = match self.join_rules {
+            Some(rules) => rules(&c),
+            None => c.rules.list_rule.clone(),
+        };
+        let Some(rule) = rule.as_deref() else {
             return Err(bad(format!(
                 "the fields of \"{}\" can only be filtered by superusers",
                 c.name
@@ -343,6 +347,7 @@ impl Compiler<'_> {
             catalog: self.catalog,
             params: None,
             allow_hidden: true,
+            join_rules: None,
             aliases: &mut *self.aliases,
             rules: &mut *self.rules,
             base: alias,

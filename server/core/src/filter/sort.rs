@@ -126,6 +126,7 @@ impl SortKey {
             catalog,
             params: None,
             allow_hidden: options.allow_hidden,
+            join_rules: options.join_rules.as_deref(),
             aliases: &mut aliases,
             rules: &mut rules,
             base: ROOT,

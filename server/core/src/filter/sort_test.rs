@@ -109,6 +109,7 @@ fn bad_keys_are_400s() {
     );
     let user = CompileOptions {
         allow_hidden: false,
+        join_rules: None,
     };
     let posts = fx.coll("posts");
     for hidden in ["secret", "author.secret", "private_ref.value"] {

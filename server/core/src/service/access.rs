@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::{Principal, Services};
-use crate::filter::{Filter, Lookup, RequestInfo};
+use crate::filter::{CompileOptions, Filter, JoinRules, Lookup, RequestInfo};
 use crate::record::Record;
 use crate::schema::Collection;
 use crate::{Code, Error, Result};
@@ -97,7 +97,7 @@ impl Permit {
     }
 }
 
-fn rule(collection: &Collection, action: Action) -> &Option<String> {
+pub(super) fn rule(collection: &Collection, action: Action) -> &Option<String> {
     let r = &collection.rules;
     match action {
         Action::List => &r.list_rule,
@@ -108,10 +108,39 @@ fn rule(collection: &Collection, action: Action) -> &Option<String> {
     }
 }
 
+/// What the rules and policies grant a caller on one collection and action.
+#[derive(Clone, Debug)]
+pub(super) enum Grant {
+    /// No rule or policy applies: superusers only.
+    Denied,
+    /// Every record.
+    Always,
+    /// The records matching the OR of the conditions, as one filter.
+    When(Filter),
+}
+
+impl Grant {
+    /// The condition as filter text, for joins from client filters.
+    fn source(sources: &[String]) -> Option<String> {
+        match sources {
+            [] => None,
+            _ if sources.iter().any(|s| s.trim().is_empty()) => Some(String::new()),
+            [one] => Some(one.clone()),
+            many => Some(
+                many.iter()
+                    .map(|s| format!("({s})"))
+                    .collect::<Vec<_>>()
+                    .join(" || "),
+            ),
+        }
+    }
+}
+
 impl Services {
     /// Decides whether `who` may perform `action` on `collection`. Superusers always may;
-    /// a `null` rule is superusers only (403); `""` is everyone; otherwise the rule is a
-    /// condition each record must satisfy.
+    /// otherwise the collection's rule (a policy of `everyone`) and the policies of the
+    /// caller's roles are OR-ed: none → 403 (superusers only), one empty → every record,
+    /// else the condition each record must satisfy.
     pub fn authorize(
         &self,
         who: &Principal,
@@ -119,6 +148,12 @@ impl Services {
         action: Action,
         mut request: RequestInfo,
     ) -> Result<Permit> {
+        if action != Action::List && action != Action::View && self.is_policy_store(collection) {
+            return Err(Error::bad_request(format!(
+                "Records of {} are managed through /api/roles and /api/policies.",
+                collection.name
+            )));
+        }
         request.auth = who.auth().map(|(c, r)| (c.clone(), r.clone()));
         let mut permit = Permit {
             collection_id: collection.id.clone(),
@@ -130,13 +165,82 @@ impl Services {
         if who.is_superuser() {
             return Ok(permit);
         }
-        match rule(collection, action) {
-            None => Err(Error::from_code(Code::SuperuserOnly)),
-            Some(r) if r.trim().is_empty() => Ok(permit),
-            Some(r) => {
-                permit.condition = Some(Filter::compile(r, collection, &self.catalog(), None)?);
+        match self.grant(who, collection, action)? {
+            Grant::Denied => Err(Error::from_code(Code::SuperuserOnly)),
+            Grant::Always => Ok(permit),
+            Grant::When(filter) => {
+                permit.condition = Some(filter);
                 Ok(permit)
             }
+        }
+    }
+
+    /// The conditions under which `who` may perform `action` on `collection`, as
+    /// filter sources: the collection's rule first, then the matching policies.
+    pub(super) fn condition_sources(
+        &self,
+        who: &Principal,
+        collection: &Collection,
+        action: Action,
+    ) -> Vec<String> {
+        let mut sources: Vec<String> = rule(collection, action).iter().cloned().collect();
+        if let Some(engine) = &self.policy {
+            let roles = self.roles_of(who);
+            sources.extend(engine.conditions(&roles, &collection.id, action));
+        }
+        sources
+    }
+
+    /// [`Services::condition_sources`] compiled into one [`Grant`], cached per role set
+    /// until the catalog or the policies change.
+    fn grant(
+        &self,
+        who: &Principal,
+        collection: &Arc<Collection>,
+        action: Action,
+    ) -> Result<Grant> {
+        let catalog = self.catalog();
+        let roles = self.roles_of(who);
+        let key = format!(
+            "{}\u{0}{}\u{0}{}",
+            collection.id,
+            action.as_str(),
+            roles.join("\u{1}")
+        );
+        if let Some(grant) = self.permits.get(&catalog, &key) {
+            return Ok(grant);
+        }
+        let sources = self.condition_sources(who, collection, action);
+        let grant = match Grant::source(&sources) {
+            None => Grant::Denied,
+            Some(s) if s.trim().is_empty() => Grant::Always,
+            Some(s) => Grant::When(Filter::compile(&s, collection, &catalog, None)?),
+        };
+        self.permits.put(&catalog, key, grant.clone());
+        Ok(grant)
+    }
+
+    /// How a client filter of `who` is compiled: superusers see everything; others
+    /// may not touch hidden fields, and a join into another collection must pass that
+    /// collection's list decision for `who` (rule or policies).
+    pub(super) fn client_compile_options(self: &Services, who: &Principal) -> CompileOptions {
+        if who.is_superuser() {
+            return CompileOptions::default();
+        }
+        let sources: Arc<JoinRules> = {
+            let policy = self.policy.clone();
+            let roles = self.roles_of(who);
+            Arc::new(move |c: &Collection| {
+                let mut sources: Vec<String> = rule(c, Action::List).iter().cloned().collect();
+                if let Some(engine) = &policy {
+                    sources.extend(engine.conditions(&roles, &c.id, Action::List));
+                }
+                Grant::source(&sources)
+            })
+        };
+        CompileOptions {
+            allow_hidden: false,
+            join_rules: Some(sources),
         }
     }
 

@@ -8,12 +8,14 @@ mod collections;
 mod counts;
 mod expand;
 mod fields;
+mod policies;
 mod principal;
 mod records;
 mod signal;
 
 pub use access::{Action, Permit};
 pub use fields::FieldsPicker;
+pub use policies::{POLICIES, ROLES};
 pub use principal::Principal;
 pub use records::{ListOutput, ListParams, Shape};
 pub use signal::DurableSignal;
@@ -72,6 +74,8 @@ pub struct Services {
     secret: String,
     counts: counts::CountCache,
     durable: Arc<DurableSignal>,
+    policy: Option<Arc<dyn crate::policy::PolicyEngine>>,
+    permits: policies::PermitCache,
     pub limits: Limits,
 }
 
@@ -91,9 +95,12 @@ impl Services {
             secret,
             counts: counts::CountCache::default(),
             durable: Arc::default(),
+            policy: None,
+            permits: policies::PermitCache::default(),
             limits,
         };
         services.ensure_superusers()?;
+        services.ensure_policy_collections()?;
         Ok(services)
     }
 

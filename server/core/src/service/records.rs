@@ -6,7 +6,7 @@ use serde_json::{Map, Value as Json};
 
 use super::expand::ExpandTree;
 use super::{Action, FieldsPicker, Pending, Permit, Principal, Services};
-use crate::filter::{superuser_only_prefix, CompileOptions, Filter, SortKey};
+use crate::filter::{superuser_only_prefix, Filter, SortKey};
 use crate::record::input::{apply_input, InputOptions};
 use crate::record::Record;
 use crate::schema::Collection;
@@ -56,9 +56,7 @@ impl Services {
     ) -> Result<ListOutput> {
         permit.check(collection, Action::List)?;
         let catalog = self.catalog();
-        let opts = CompileOptions {
-            allow_hidden: permit.is_superuser(),
-        };
+        let opts = self.client_compile_options(who);
         if !permit.is_superuser() {
             for input in [&params.filter, &params.sort] {
                 if let Some(prefix) = superuser_only_prefix(input) {
