@@ -39,6 +39,14 @@ pub async fn auth_refresh(
     ctx: Ctx,
     Path(collection): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    let refreshable = basalt_core::auth::peek(ctx.token().trim_start_matches("Bearer ").trim())
+        .is_none_or(|claims| claims.refreshable);
+    if !refreshable {
+        return Err(ApiError(Error::new(
+            Code::Forbidden,
+            "The current auth token is not refreshable.",
+        )));
+    }
     let out = ctx
         .run(move |s, who, _| {
             let c = s.collection(&collection)?;
@@ -70,20 +78,64 @@ pub async fn auth_methods(
     ctx: Ctx,
     Path(collection): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    ctx.run(move |s, _, _| {
-        let c = s.collection(&collection)?;
-        if !c.is_auth() {
-            return Err(Error::bad_request(
-                "The collection is not an auth collection.",
-            ));
-        }
-        Ok(())
-    })
-    .await?;
-    Ok(Json(json!({
-        "password": {"enabled": true, "identityFields": ["email"]},
-        "oauth2": {"enabled": false, "providers": []},
-        "mfa": {"enabled": false, "duration": 0},
-        "otp": {"enabled": false, "duration": 0},
-    })))
+    let out = ctx
+        .run(move |s, _, _| {
+            let c = s.collection(&collection)?;
+            if !c.is_auth() {
+                return Err(Error::bad_request(
+                    "The collection is not an auth collection.",
+                ));
+            }
+            let o = &c.auth_options;
+            let password = o.password_auth.clone().unwrap_or_default();
+            let otp = o.otp.clone().unwrap_or_default();
+            let mfa = o.mfa.clone().unwrap_or_default();
+            let on = |d: Option<i64>, enabled: bool| if enabled { d.unwrap_or(0) } else { 0 };
+            Ok(json!({
+                "password": {
+                    "enabled": password.enabled.unwrap_or(true),
+                    "identityFields": password.identity_fields.unwrap_or_default(),
+                },
+                "oauth2": {"enabled": false, "providers": []},
+                "mfa": {
+                    "enabled": mfa.enabled.unwrap_or(false),
+                    "duration": on(mfa.duration, mfa.enabled.unwrap_or(false)),
+                },
+                "otp": {
+                    "enabled": otp.enabled.unwrap_or(false),
+                    "duration": on(otp.duration, otp.enabled.unwrap_or(false)),
+                },
+            }))
+        })
+        .await?;
+    Ok(Json(out))
+}
+
+#[handler]
+pub async fn impersonate(
+    ctx: Ctx,
+    req: &Request,
+    Path((collection, id)): Path<(String, String)>,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let body = read_body(req, body, ctx.state.limits.max_body_bytes).await?;
+    let duration = match body.get("duration") {
+        None | Some(Value::Null) => 0,
+        Some(v) => v
+            .as_i64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+            .ok_or_else(|| {
+                ApiError(Error::new(
+                    Code::InvalidBody,
+                    "The duration must be a number of seconds.",
+                ))
+            })?,
+    };
+    let out = ctx
+        .run(move |s, who, _| {
+            let c = s.collection(&collection)?;
+            s.impersonate(&who, &c, &id, duration)
+        })
+        .await?;
+    Ok(Json(out))
 }

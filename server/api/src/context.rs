@@ -70,6 +70,11 @@ impl<'a> FromRequest<'a> for Ctx {
 }
 
 impl Ctx {
+    /// The raw `Authorization` header value.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
     /// Runs `f` on the blocking pool with the resolved caller: the store blocks, and the
     /// token is resolved there too so a request costs one hop.
     pub async fn run<T, F>(self, f: F) -> Result<T, ApiError>

@@ -67,6 +67,10 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
             get(auth::auth_methods),
         )
         .at(
+            "/api/collections/:collection/impersonate/:id",
+            post(auth::impersonate),
+        )
+        .at(
             "/api/policies",
             get(policies::list_policies).post(policies::create_policy),
         )

@@ -173,6 +173,14 @@ impl Services {
             }
             true
         })?;
+        policies.sort_by(|a, b| {
+            (&a.role, &a.collection_id, a.action.as_str(), &a.condition).cmp(&(
+                &b.role,
+                &b.collection_id,
+                b.action.as_str(),
+                &b.condition,
+            ))
+        });
         let mut links = Vec::new();
         self.store.scan(&rc, &mut |r| {
             links.push(RoleLink {
@@ -182,6 +190,7 @@ impl Services {
             });
             true
         })?;
+        links.sort_by(|a, b| (&a.role, &a.subject).cmp(&(&b.role, &b.subject)));
         Ok((policies, links))
     }
 

@@ -6,13 +6,16 @@ use serde_json::{Map, Value as Json};
 
 use super::{Services, SUPERUSERS};
 use crate::auth::{self, Claims};
-use crate::filter::Filter;
+use crate::filter::{Filter, RequestInfo};
 use crate::ids;
 use crate::record::Record;
 use crate::schema::Collection;
 use crate::store::{Query, Write};
 use crate::value::Value;
 use crate::{Code, Error, Result};
+
+/// The longest impersonation token a superuser may ask for: one year.
+const MAX_IMPERSONATE_SECS: i64 = 365 * 86_400;
 
 /// The caller of a request.
 #[derive(Clone, Debug)]
@@ -84,15 +87,69 @@ impl Services {
         }
     }
 
-    /// A fresh token for `record`.
+    /// A fresh token for `record`, valid for the collection's `authToken.duration`.
     pub fn issue_token(&self, collection: &Collection, record: &Record) -> Result<String> {
-        let ttl = if collection.name == SUPERUSERS {
+        let fallback = if collection.name == SUPERUSERS {
             self.limits.superuser_token_secs
         } else {
             self.limits.auth_token_secs
         };
+        let ttl = collection
+            .auth_options
+            .auth_token
+            .as_ref()
+            .and_then(|t| t.duration)
+            .filter(|d| *d > 0)
+            .unwrap_or(fallback);
         let claims = Claims::auth(record.id(), &collection.id, ttl);
         auth::sign(&claims, &self.secret, text(collection, record, "tokenKey"))
+    }
+
+    /// `POST /api/collections/{c}/impersonate/{id}`: a superuser gets a non-refreshable
+    /// token of another auth record, valid for `duration` seconds (0 = the collection's
+    /// token duration).
+    pub fn impersonate(
+        &self,
+        who: &Principal,
+        collection: &Arc<Collection>,
+        id: &str,
+        duration: i64,
+    ) -> Result<Json> {
+        if !who.is_superuser() {
+            return Err(Error::from_code(Code::SuperuserOnly));
+        }
+        if !collection.is_auth() {
+            return Err(Error::bad_request(
+                "The collection is not an auth collection.",
+            ));
+        }
+        if !(0..=MAX_IMPERSONATE_SECS).contains(&duration) {
+            return Err(Error::validation(
+                "An error occurred while validating the submitted data.",
+                std::collections::BTreeMap::from([(
+                    "duration".to_owned(),
+                    crate::FieldError::new(
+                        "validation_max_less_equal_than_required",
+                        format!("Must be between 0 and {MAX_IMPERSONATE_SECS}."),
+                    ),
+                )]),
+            ));
+        }
+        let record = self
+            .store
+            .get(collection, id)?
+            .ok_or_else(|| Error::from_code(Code::RecordNotFound))?;
+        let mut token = self.issue_token(collection, &record)?;
+        if duration > 0 {
+            let mut claims = Claims::auth(record.id(), &collection.id, duration);
+            claims.refreshable = false;
+            token = auth::sign(&claims, &self.secret, text(collection, &record, "tokenKey"))?;
+        } else if let Some(mut claims) = auth::peek(&token) {
+            claims.refreshable = false;
+            token = auth::sign(&claims, &self.secret, text(collection, &record, "tokenKey"))?;
+        }
+        let rendered = self.render_plain(who, collection, &record);
+        Ok(serde_json::json!({ "token": token, "record": rendered }))
     }
 
     /// Finds the auth record of `collection` whose `email` is `identity`.
@@ -144,14 +201,98 @@ impl Services {
         }
         blank.into_result("An error occurred while validating the submitted data.")?;
         let fail = || Error::new(Code::InvalidCredentials, "Failed to authenticate.");
-        let Some(record) = self.find_by_email(collection, identity)? else {
+        let options = collection
+            .auth_options
+            .password_auth
+            .clone()
+            .unwrap_or_default();
+        if options.enabled == Some(false) {
+            return Err(Error::new(
+                Code::Forbidden,
+                "The collection is not configured to allow password authentication.",
+            ));
+        }
+        let fields = options
+            .identity_fields
+            .filter(|f| !f.is_empty())
+            .unwrap_or_else(|| vec!["email".to_owned()]);
+        let Some(record) = self.find_by_identity(collection, &fields, identity)? else {
             auth::dummy_verify(password);
             return Err(fail());
         };
         if !auth::verify_password(password, text(collection, &record, "password")) {
             return Err(fail());
         }
+        self.check_auth_rule(collection, &record)?;
         Ok(record)
+    }
+
+    /// The first record whose value of one of `fields` (in order) is `identity`.
+    fn find_by_identity(
+        &self,
+        collection: &Arc<Collection>,
+        fields: &[String],
+        identity: &str,
+    ) -> Result<Option<Record>> {
+        for field in fields {
+            if collection.field_pos(field).is_none() {
+                continue;
+            }
+            let mut params = Map::new();
+            params.insert("identity".into(), Json::String(identity.to_owned()));
+            let filter = Filter::compile(
+                &format!("{field} = {{:identity}}"),
+                collection,
+                &self.catalog(),
+                Some(&params),
+            )?;
+            let query = Query {
+                filter: Some(filter),
+                limit: 1,
+                ..Query::default()
+            };
+            if let Some(r) = self
+                .store
+                .query(collection, &query)?
+                .records
+                .into_iter()
+                .next()
+            {
+                return Ok(Some(r));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The collection's `authRule` after valid credentials: `null` forbids signing in,
+    /// `""` allows it, an expression must match the record (e.g. `verified = true`).
+    pub fn check_auth_rule(&self, collection: &Arc<Collection>, record: &Record) -> Result<()> {
+        let denied = || {
+            Error::new(
+                Code::Forbidden,
+                "The authentication is not allowed for this record.",
+            )
+        };
+        let Some(Some(rule)) = collection.auth_rule.as_ref() else {
+            return Err(denied());
+        };
+        if rule.trim().is_empty() {
+            return Ok(());
+        }
+        let who = Principal::Auth {
+            collection: collection.clone(),
+            record: record.clone(),
+        };
+        let request = RequestInfo {
+            auth: who.auth().map(|(c, r)| (c.clone(), r.clone())),
+            ..RequestInfo::default()
+        };
+        let filter = Filter::compile(rule, collection, &self.catalog(), None)?;
+        if filter.matches(record, self.store(), &request)? {
+            Ok(())
+        } else {
+            Err(denied())
+        }
     }
 
     /// Creates the superuser `email` or sets its password.

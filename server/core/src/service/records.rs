@@ -7,7 +7,7 @@ use serde_json::{Map, Value as Json};
 use super::expand::ExpandTree;
 use super::{Action, FieldsPicker, Pending, Permit, Principal, Services};
 use crate::filter::{superuser_only_prefix, Filter, SortKey};
-use crate::record::input::{apply_input, InputOptions};
+use crate::record::input::{apply_input_as, Access, Input};
 use crate::record::Record;
 use crate::schema::Collection;
 use crate::store::{Query, Write};
@@ -164,10 +164,7 @@ impl Services {
     ) -> Result<(Json, Pending)> {
         permit.check(collection, Action::Create)?;
         let shape = self.parse_shape(collection, &shape.expand, &shape.fields)?;
-        let opts = InputOptions {
-            superuser: permit.is_superuser(),
-        };
-        let record = apply_input(collection, None, body, self.store(), &self.catalog(), &opts)?;
+        let record = self.input_for_create(permit, collection, body)?;
         if !permit.allows(&record, self.store())? {
             return Err(Error::new(
                 Code::ValidationFailed,
@@ -192,18 +189,19 @@ impl Services {
     ) -> Result<(Json, Pending)> {
         permit.check(collection, Action::Update)?;
         let shape = self.parse_shape(collection, &shape.expand, &shape.fields)?;
-        let opts = InputOptions {
-            superuser: permit.is_superuser(),
-        };
         for _ in 0..MAX_WRITE_RETRIES {
             let old = self.visible_record(permit, collection, id)?;
-            let new = apply_input(
+            let input = Input {
+                access: self.access_to(permit, collection, &old)?,
+                new_files: &[],
+            };
+            let new = apply_input_as(
                 collection,
                 Some(&old),
                 body,
                 self.store(),
                 &self.catalog(),
-                &opts,
+                &input,
             )?;
             let write = Write::Update {
                 collection: collection.clone(),
@@ -242,6 +240,65 @@ impl Services {
             Code::Conflict,
             "The record is being changed by others; try again.",
         ))
+    }
+
+    /// The access level of the caller on `record`: superuser, manager (an auth
+    /// collection's `manageRule` matches), or default.
+    fn access_to(
+        &self,
+        permit: &Permit,
+        collection: &Arc<Collection>,
+        record: &Record,
+    ) -> Result<Access> {
+        if permit.is_superuser() {
+            return Ok(Access::Superuser);
+        }
+        let Some(Some(rule)) = collection.manage_rule.as_ref() else {
+            return Ok(Access::Default);
+        };
+        if permit.request().auth.is_none() {
+            return Ok(Access::Default);
+        }
+        if rule.trim().is_empty() {
+            return Ok(Access::Manager);
+        }
+        let filter = Filter::compile(rule, collection, &self.catalog(), None)?;
+        Ok(if filter.matches(record, self.store(), permit.request())? {
+            Access::Manager
+        } else {
+            Access::Default
+        })
+    }
+
+    /// The new record of a create. A body that sets what only managers may set
+    /// (`verified`, …) is accepted when the `manageRule` matches the result.
+    fn input_for_create(
+        &self,
+        permit: &Permit,
+        collection: &Arc<Collection>,
+        body: &Map<String, Json>,
+    ) -> Result<Record> {
+        let catalog = self.catalog();
+        let apply = |access| {
+            let input = Input {
+                access,
+                new_files: &[],
+            };
+            apply_input_as(collection, None, body, self.store(), &catalog, &input)
+        };
+        if permit.is_superuser() {
+            return apply(Access::Superuser);
+        }
+        let first = apply(Access::Default);
+        if first.is_ok() || !matches!(collection.manage_rule, Some(Some(_))) {
+            return first;
+        }
+        match apply(Access::Manager) {
+            Ok(record) if self.access_to(permit, collection, &record)? == Access::Manager => {
+                Ok(record)
+            }
+            _ => first,
+        }
     }
 
     /// The record `id`, or 404 when it is missing or the permit's condition hides it.
