@@ -3,10 +3,11 @@
 use basalt_core::service::Principal;
 use basalt_core::{Code, Error};
 use poem::web::{Json, Path};
-use poem::{handler, Body, Request};
+use poem::{handler, Body, IntoResponse, Request, Response};
 use serde_json::{json, Value};
 
 use crate::context::{read_body, Ctx};
+use crate::ratelimit::{client_ip, too_many, LOGIN_FAILURES, LOGIN_WINDOW};
 use crate::ApiError;
 
 #[handler]
@@ -15,7 +16,7 @@ pub async fn auth_with_password(
     req: &Request,
     Path(collection): Path<String>,
     body: Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let body = read_body(req, body, ctx.state.limits.max_body_bytes).await?;
     let text = |k: &str| {
         body.get(k)
@@ -24,14 +25,34 @@ pub async fn auth_with_password(
             .to_owned()
     };
     let (identity, password) = (text("identity"), text("password"));
-    let out = ctx
+    let settings = ctx.state.services.settings();
+    let guard_key = format!(
+        "{}\u{0}{collection}\u{0}{}",
+        client_ip(req, &settings.trusted_proxy),
+        identity.to_lowercase()
+    );
+    let failures = &ctx.state.login_failures;
+    if let Some(wait) = failures.blocked(&guard_key, LOGIN_FAILURES) {
+        return Ok(too_many(wait));
+    }
+    let state = ctx.state.clone();
+    let result = ctx
         .run(move |s, _, _| {
             let c = s.collection(&collection)?;
             let record = s.auth_with_password(&c, &identity, &password)?;
             s.auth_response(&c, &record)
         })
-        .await?;
-    Ok(Json(out))
+        .await;
+    match &result {
+        Err(ApiError(e)) if e.code == Code::InvalidCredentials => {
+            let _ = state
+                .login_failures
+                .hit(&guard_key, LOGIN_FAILURES, LOGIN_WINDOW);
+        }
+        Ok(_) => state.login_failures.clear(&guard_key),
+        Err(_) => {}
+    }
+    Ok(Json(result?).into_response())
 }
 
 #[handler]

@@ -10,7 +10,9 @@ mod cors;
 mod error;
 mod health;
 mod policies;
+mod ratelimit;
 mod records;
+mod settings;
 
 use std::sync::Arc;
 
@@ -24,6 +26,21 @@ pub use error::ApiError;
 pub struct AppState {
     pub services: Arc<Services>,
     pub limits: HttpLimits,
+    /// Counters of the settings' rate limits.
+    limiter: ratelimit::Limiter,
+    /// Failed password logins per client and identity.
+    login_failures: ratelimit::Limiter,
+}
+
+impl AppState {
+    pub fn new(services: Arc<Services>, limits: HttpLimits) -> AppState {
+        AppState {
+            services,
+            limits,
+            limiter: ratelimit::Limiter::default(),
+            login_failures: ratelimit::Limiter::default(),
+        }
+    }
 }
 
 /// Every route of the API, with CORS and the error envelope applied.
@@ -79,6 +96,10 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
             "/api/policies/explain/:collection",
             get(policies::explain_collection),
         )
+        .at(
+            "/api/settings",
+            get(settings::get_settings).patch(settings::update_settings),
+        )
         .at("/api/roles", get(policies::list_roles))
         .at(
             "/api/roles/links",
@@ -90,6 +111,7 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
             get(policies::record_roles),
         );
     api.catch_all_error(error::envelope_for_poem_error)
+        .around(ratelimit::rate_limit)
         .around(cors::cors)
         .data(state)
 }

@@ -116,12 +116,12 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let state = Arc::new(AppState {
+    let state = Arc::new(AppState::new(
         services,
-        limits: HttpLimits {
+        HttpLimits {
             max_body_bytes: config.max_body_bytes,
         },
-    });
+    ));
     let acceptor = TcpAcceptor::from_tokio(listener)?;
     let addr = acceptor
         .local_addr()

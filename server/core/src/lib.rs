@@ -14,6 +14,7 @@ pub mod policy;
 pub mod record;
 pub mod schema;
 pub mod service;
+pub mod settings;
 pub mod store;
 pub mod time;
 pub mod value;

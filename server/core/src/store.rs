@@ -104,6 +104,13 @@ pub trait RecordStore: Lookup + Send + Sync + 'static {
     /// Runs a list query: filter, sort, page, and optionally count.
     fn query(&self, collection: &Arc<Collection>, query: &Query) -> Result<Page>;
 
+    /// The app settings document (JSON), if it was ever saved.
+    fn load_settings(&self) -> Result<Option<Vec<u8>>>;
+
+    /// Replaces the app settings document. Durable once [`Self::sync`] of the returned
+    /// sequence returns.
+    fn save_settings(&self, json: &[u8]) -> Result<Seq>;
+
     /// Change-log entries after `after`, oldest first, at most `limit`.
     fn changes_since(&self, after: Seq, limit: usize) -> Result<Vec<Change>>;
 }

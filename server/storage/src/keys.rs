@@ -9,6 +9,8 @@ pub(crate) const CHANGES: &str = "changes";
 
 pub(crate) const FORMAT_KEY: &[u8] = b"format";
 pub(crate) const SEQ_KEY: &[u8] = b"seq";
+/// The app settings document, in the meta tree.
+pub(crate) const SETTINGS_KEY: &[u8] = b"settings";
 
 pub(crate) fn records_tree(collection_id: &str) -> String {
     format!("r/{collection_id}")

@@ -29,6 +29,7 @@ struct State {
     collections: HashMap<String, Coll>,
     changes: BTreeMap<Seq, Change>,
     seq: Seq,
+    settings: Option<Vec<u8>>,
 }
 
 struct Coll {
@@ -285,6 +286,17 @@ fn unique_maps(
 }
 
 impl RecordStore for MemoryStore {
+    fn load_settings(&self) -> basalt_core::Result<Option<Vec<u8>>> {
+        Ok(self.state.read_recursive().settings.clone())
+    }
+
+    fn save_settings(&self, json: &[u8]) -> basalt_core::Result<Seq> {
+        let mut state = self.state.write();
+        state.seq += 1;
+        state.settings = Some(json.to_vec());
+        Ok(state.seq)
+    }
+
     fn load_collections(&self) -> basalt_core::Result<Vec<Collection>> {
         let state = self.state.read_recursive();
         let mut all: Vec<Collection> = state

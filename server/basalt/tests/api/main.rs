@@ -5,3 +5,4 @@ mod authz;
 mod collections;
 mod kit;
 mod records;
+mod settings;

@@ -11,6 +11,7 @@ mod fields;
 mod policies;
 mod principal;
 mod records;
+mod settings;
 mod signal;
 
 pub use access::{Action, Permit};
@@ -76,6 +77,7 @@ pub struct Services {
     durable: Arc<DurableSignal>,
     policy: Option<Arc<dyn crate::policy::PolicyEngine>>,
     permits: policies::PermitCache,
+    settings: ArcSwap<crate::settings::Settings>,
     pub limits: Limits,
 }
 
@@ -88,6 +90,7 @@ impl Services {
             .into_iter()
             .map(Arc::new)
             .collect();
+        let settings = Services::load_settings(&*store)?;
         let services = Services {
             store,
             catalog: ArcSwap::from_pointee(Catalog::new(collections)),
@@ -97,6 +100,7 @@ impl Services {
             durable: Arc::default(),
             policy: None,
             permits: policies::PermitCache::default(),
+            settings: ArcSwap::from_pointee(settings),
             limits,
         };
         services.ensure_superusers()?;

@@ -9,7 +9,8 @@ use basalt_core::{Code, Value};
 use super::fixtures::*;
 use super::*;
 
-pub(super) const CASES: [(&str, Case); 7] = [
+pub(super) const CASES: [(&str, Case); 8] = [
+    ("settings_round_trip", settings_round_trip),
     ("stale_writers_lose_nothing", stale_writers_lose_nothing),
     ("collections_round_trip", collections_round_trip),
     (
@@ -35,6 +36,18 @@ fn change(
 ) -> Result<Arc<Collection>, basalt_core::Error> {
     store.put_collection(Some(old), &new)?;
     Ok(Arc::new(new))
+}
+
+fn settings_round_trip(store: &dyn RecordStore) {
+    assert_eq!(store.load_settings().unwrap(), None);
+    let first = store.save_settings(br#"{"meta":{"appName":"a"}}"#).unwrap();
+    let second = store.save_settings(br#"{"meta":{"appName":"b"}}"#).unwrap();
+    assert!(second > first, "every save takes a new sequence");
+    store.sync(second).unwrap();
+    assert_eq!(
+        store.load_settings().unwrap().as_deref(),
+        Some(&br#"{"meta":{"appName":"b"}}"#[..])
+    );
 }
 
 fn collections_round_trip(store: &dyn RecordStore) {

@@ -219,6 +219,18 @@ impl RecordStore for SledStore {
         Ok(self.query_inner(collection, query)?)
     }
 
+    fn load_settings(&self) -> basalt_core::Result<Option<Vec<u8>>> {
+        let value = self
+            .meta
+            .get(keys::SETTINGS_KEY)
+            .map_err(StorageError::from)?;
+        Ok(value.map(|v| v.to_vec()))
+    }
+
+    fn save_settings(&self, json: &[u8]) -> basalt_core::Result<Seq> {
+        Ok(self.save_settings_inner(json)?)
+    }
+
     fn changes_since(&self, after: Seq, limit: usize) -> basalt_core::Result<Vec<Change>> {
         Ok(self.changes_since_inner(after, limit)?)
     }

@@ -186,6 +186,25 @@ impl SledStore {
     }
 
     /// Writes (or removes) one definition and allocates a seq for the change, atomically.
+    /// Stores the settings document under a new sequence number.
+    pub(super) fn save_settings_inner(&self, json: &[u8]) -> Result<Seq, StorageError> {
+        let result = self.meta.transaction(|meta| {
+            let seq = meta
+                .get(keys::SEQ_KEY)?
+                .and_then(|v| keys::read_seq(&v))
+                .unwrap_or(0)
+                + 1;
+            meta.insert(keys::SETTINGS_KEY, json)?;
+            meta.insert(keys::SEQ_KEY, &keys::seq_bytes(seq))?;
+            Ok::<_, ConflictableTransactionError<StorageError>>(seq)
+        });
+        match result {
+            Ok(seq) => Ok(seq),
+            Err(TransactionError::Abort(e)) => Err(e),
+            Err(TransactionError::Storage(e)) => Err(e.into()),
+        }
+    }
+
     fn schema_commit(&self, id: &str, json: Option<Vec<u8>>) -> Result<Seq, StorageError> {
         let trees = [self.collections.clone(), self.meta.clone()];
         let result = Transactional::<StorageError>::transaction(
