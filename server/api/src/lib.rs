@@ -3,12 +3,14 @@
 //! Handlers extract, authorize through `Services::authorize`, call one service method
 //! and serialize. This crate holds no business rules and never names a storage engine.
 
+mod admin;
 mod auth;
 mod collections;
 mod context;
 mod cors;
 mod error;
 mod health;
+mod install;
 mod records;
 
 use std::sync::Arc;
@@ -18,16 +20,22 @@ use poem::{get, post, Endpoint, EndpointExt, Route};
 
 pub use context::HttpLimits;
 pub use error::ApiError;
+pub use install::InstallToken;
 
 /// Shared state of every handler.
 pub struct AppState {
     pub services: Arc<Services>,
     pub limits: HttpLimits,
+    /// Set while the data directory has no superuser (see [`InstallToken`]).
+    pub install: Option<InstallToken>,
 }
 
 /// Every route of the API, with CORS and the error envelope applied.
 pub fn routes(state: Arc<AppState>) -> impl Endpoint {
     let api = Route::new()
+        .at("/_", get(admin::redirect))
+        .at("/_/", get(admin::serve))
+        .at("/_/*path", get(admin::serve))
         .at("/api/health", get(health::health).head(health::health))
         .at(
             "/api/collections",

@@ -2,5 +2,6 @@
 
 mod auth;
 mod collections;
+mod install;
 mod kit;
 mod records;
