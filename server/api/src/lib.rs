@@ -3,12 +3,14 @@
 //! Handlers extract, authorize through `Services::authorize`, call one service method
 //! and serialize. This crate holds no business rules and never names a storage engine.
 
+mod admin;
 mod auth;
 mod collections;
 mod context;
 mod cors;
 mod error;
 mod health;
+mod install;
 mod policies;
 mod ratelimit;
 mod records;
@@ -21,6 +23,7 @@ use poem::{delete, get, post, Endpoint, EndpointExt, Route};
 
 pub use context::HttpLimits;
 pub use error::ApiError;
+pub use install::InstallToken;
 
 /// Shared state of every handler.
 pub struct AppState {
@@ -30,15 +33,22 @@ pub struct AppState {
     limiter: ratelimit::Limiter,
     /// Failed password logins per client and identity.
     login_failures: ratelimit::Limiter,
+    /// Set while the data directory has no superuser (see [`InstallToken`]).
+    pub install: Option<InstallToken>,
 }
 
 impl AppState {
-    pub fn new(services: Arc<Services>, limits: HttpLimits) -> AppState {
+    pub fn new(
+        services: Arc<Services>,
+        limits: HttpLimits,
+        install: Option<InstallToken>,
+    ) -> AppState {
         AppState {
             services,
             limits,
             limiter: ratelimit::Limiter::default(),
             login_failures: ratelimit::Limiter::default(),
+            install,
         }
     }
 }
@@ -46,6 +56,9 @@ impl AppState {
 /// Every route of the API, with CORS and the error envelope applied.
 pub fn routes(state: Arc<AppState>) -> impl Endpoint {
     let api = Route::new()
+        .at("/_", get(admin::redirect))
+        .at("/_/", get(admin::serve))
+        .at("/_/*path", get(admin::serve))
         .at("/api/health", get(health::health).head(health::health))
         .at(
             "/api/collections",

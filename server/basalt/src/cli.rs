@@ -72,7 +72,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                     .with_context(|| format!("binding {http}"))?;
                 let addr = listener.local_addr()?;
                 eprintln!(
-                    "Basalt serving the REST API at http://{addr}/api/ (data in {})",
+                    "Basalt serving the REST API at http://{addr}/api/ and the dashboard at http://{addr}/_/ (data in {})",
                     config.dir.display()
                 );
                 crate::run(config, listener, shutdown_signal()).await

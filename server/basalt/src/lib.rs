@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use basalt_api::{AppState, HttpLimits};
+use basalt_api::{AppState, HttpLimits, InstallToken};
 use basalt_core::service::{Limits, Services};
 use basalt_storage::{SledOptions, SledStore};
 use poem::listener::{Acceptor, TcpAcceptor};
@@ -116,18 +116,23 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let state = Arc::new(AppState::new(
-        services,
-        HttpLimits {
-            max_body_bytes: config.max_body_bytes,
-        },
-    ));
+    let install = first_run_token(&services).await?;
     let acceptor = TcpAcceptor::from_tokio(listener)?;
     let addr = acceptor
         .local_addr()
         .first()
         .map(ToString::to_string)
         .unwrap_or_default();
+    if let Some(token) = &install {
+        announce_install(&addr, token);
+    }
+    let state = Arc::new(AppState::new(
+        services,
+        HttpLimits {
+            max_body_bytes: config.max_body_bytes,
+        },
+        install,
+    ));
     tracing::info!(%addr, "serving");
     Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(
@@ -137,4 +142,26 @@ pub async fn serve(
         )
         .await?;
     Ok(())
+}
+
+/// A one-time install token when the data directory has no superuser yet.
+async fn first_run_token(services: &Arc<Services>) -> anyhow::Result<Option<InstallToken>> {
+    let services = services.clone();
+    let has_superuser = tokio::task::spawn_blocking(move || services.has_superuser())
+        .await?
+        .map_err(|e| anyhow::anyhow!("looking for superusers: {}", e.message))?;
+    Ok((!has_superuser).then(InstallToken::generate))
+}
+
+/// Prints the install URL to the operator's terminal (never to the log).
+fn announce_install(addr: &str, token: &InstallToken) {
+    let host = addr
+        .strip_prefix("socket://")
+        .unwrap_or(addr)
+        .replace("0.0.0.0", "127.0.0.1")
+        .replace("[::]", "[::1]");
+    eprintln!(
+        "\nNo superuser exists yet. Create the first one in the admin dashboard (this link works once):\n\n    http://{host}/_/#/install/{}\n",
+        token.secret()
+    );
 }

@@ -17,6 +17,9 @@ pub async fn create_record(
     let body = read_body(req, body, ctx.state.limits.max_body_bytes).await?;
     ctx.request.body = body.clone();
     let shape = shape(&ctx.request);
+    if let Some(out) = crate::install::intercept(&ctx, req, &collection, &body, &shape).await {
+        return out;
+    }
     let state = ctx.state.clone();
     let (out, pending) = ctx
         .run(move |s, who, request| {

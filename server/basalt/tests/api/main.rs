@@ -3,6 +3,7 @@
 mod auth;
 mod authz;
 mod collections;
+mod install;
 mod kit;
 mod records;
 mod settings;

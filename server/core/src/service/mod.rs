@@ -8,6 +8,7 @@ mod collections;
 mod counts;
 mod expand;
 mod fields;
+mod install;
 mod policies;
 mod principal;
 mod records;

@@ -1,0 +1,153 @@
+// A small fetch wrapper over the public REST API: the stored superuser token, the
+// error envelope, and the few endpoints the dashboard uses.
+
+import type {
+  AuthResponse, Collection, ErrorBody, ErrorData, FieldError, ListResult, RecordModel,
+} from './types';
+
+const STORAGE_KEY = 'basalt_admin_auth';
+
+export class ApiError extends Error {
+  status: number;
+  data: ErrorData;
+  constructor(body: ErrorBody) {
+    super(body.message || `Request failed (${body.status})`);
+    this.status = body.status;
+    this.data = body.data ?? {};
+  }
+  /** The message at a dotted path of `data` (`fields.0.name`), if any. */
+  at(path: string): string | undefined {
+    return errorAt(this.data, path);
+  }
+}
+
+export function errorAt(data: ErrorData | undefined, path: string): string | undefined {
+  let node: FieldError | ErrorData | undefined = data;
+  for (const key of path.split('.')) {
+    if (!node || typeof node !== 'object' || !(key in node)) return undefined;
+    node = (node as ErrorData)[key];
+  }
+  return node && typeof (node as FieldError).message === 'string' ? (node as FieldError).message : undefined;
+}
+
+/** Every message in `data`, flattened to `path: message` lines (for a summary). */
+export function allErrors(data: ErrorData | undefined, prefix = ''): string[] {
+  if (!data) return [];
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(data)) {
+    const path = prefix ? `${prefix}.${k}` : k;
+    if (v && typeof (v as FieldError).message === 'string') out.push(`${path}: ${(v as FieldError).message}`);
+    else out.push(...allErrors(v as ErrorData, path));
+  }
+  return out;
+}
+
+interface Session { token: string; record: RecordModel }
+
+function loadSession(): Session | null {
+  try {
+    const raw = localStorage.getItem(STORAGE_KEY);
+    return raw ? (JSON.parse(raw) as Session) : null;
+  } catch {
+    return null;
+  }
+}
+
+class Auth {
+  session = $state<Session | null>(loadSession());
+
+  get token(): string {
+    return this.session?.token ?? '';
+  }
+  save(s: Session | null) {
+    this.session = s;
+    if (s) localStorage.setItem(STORAGE_KEY, JSON.stringify(s));
+    else localStorage.removeItem(STORAGE_KEY);
+  }
+  /** Seconds until the token expires (from its `exp` claim), or 0 when unknown. */
+  expiresIn(): number {
+    try {
+      const payload = JSON.parse(atob(this.token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+      return payload.exp - Date.now() / 1000;
+    } catch {
+      return 0;
+    }
+  }
+}
+
+export const auth = new Auth();
+
+export async function request<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: { token?: string; signal?: AbortSignal } = {},
+): Promise<T> {
+  const headers: Record<string, string> = {};
+  const token = opts.token ?? auth.token;
+  if (token) headers.Authorization = token;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: opts.signal,
+    });
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    throw new ApiError({ status: 0, message: 'The server cannot be reached.', data: {} });
+  }
+  const text = await res.text();
+  const json = text ? safeJson(text) : null;
+  if (!res.ok) {
+    const env = (json ?? {}) as Partial<ErrorBody>;
+    const err = new ApiError({
+      status: res.status,
+      message: env.message ?? `${res.status} ${res.statusText}`,
+      data: env.data ?? {},
+    });
+    // An expired or revoked session: back to the sign-in screen.
+    if (res.status === 401 && !opts.token && auth.session) auth.save(null);
+    throw err;
+  }
+  return json as T;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { message: text };
+  }
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  login: (identity: string, password: string) =>
+    request<AuthResponse>('POST', '/api/collections/_superusers/auth-with-password', { identity, password }),
+  refresh: () => request<AuthResponse>('POST', '/api/collections/_superusers/auth-refresh'),
+  install: (installToken: string, email: string, password: string, passwordConfirm: string) =>
+    request<RecordModel>('POST', '/api/collections/_superusers/records', { email, password, passwordConfirm }, { token: installToken }),
+
+  collections: async (): Promise<Collection[]> =>
+    (await request<ListResult<Collection>>('GET', '/api/collections?perPage=1000&sort=name')).items,
+  createCollection: (c: Partial<Collection>) => request<Collection>('POST', '/api/collections', c),
+  updateCollection: (id: string, c: Partial<Collection>) => request<Collection>('PATCH', `/api/collections/${enc(id)}`, c),
+  deleteCollection: (id: string) => request<null>('DELETE', `/api/collections/${enc(id)}`),
+  importCollections: (collections: Collection[], deleteMissing: boolean) =>
+    request<null>('PUT', '/api/collections/import', { collections, deleteMissing }),
+
+  records: (c: string, params: Record<string, string | number | undefined>, signal?: AbortSignal) => {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v));
+    return request<ListResult<RecordModel>>('GET', `/api/collections/${enc(c)}/records?${q}`, undefined, { signal });
+  },
+  createRecord: (c: string, body: Record<string, unknown>) =>
+    request<RecordModel>('POST', `/api/collections/${enc(c)}/records`, body),
+  updateRecord: (c: string, id: string, body: Record<string, unknown>) =>
+    request<RecordModel>('PATCH', `/api/collections/${enc(c)}/records/${enc(id)}`, body),
+  deleteRecord: (c: string, id: string) => request<null>('DELETE', `/api/collections/${enc(c)}/records/${enc(id)}`),
+};

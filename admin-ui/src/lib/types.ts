@@ -1,0 +1,105 @@
+// The JSON shapes the API returns, mirrored from the server's schema model
+// (basalt-core `schema::Collection`, `schema::field::FieldKind` and its options).
+// One place to update until the runtime OpenAPI document can generate them.
+
+export type FieldType =
+  | 'text' | 'number' | 'bool' | 'email' | 'url' | 'editor' | 'date'
+  | 'autodate' | 'select' | 'json' | 'relation' | 'file' | 'password';
+
+interface FieldBase {
+  id?: string;
+  name: string;
+  system?: boolean;
+  hidden?: boolean;
+  presentable?: boolean;
+  help?: string;
+}
+
+export interface TextField extends FieldBase {
+  type: 'text'; required?: boolean; primaryKey?: boolean; min?: number; max?: number;
+  pattern?: string; autogeneratePattern?: string; searchable?: boolean;
+}
+export interface NumberField extends FieldBase {
+  type: 'number'; required?: boolean; min?: number | null; max?: number | null; onlyInt?: boolean;
+}
+export interface BoolField extends FieldBase { type: 'bool'; required?: boolean }
+export interface DomainField extends FieldBase {
+  type: 'email' | 'url'; required?: boolean; onlyDomains?: string[] | null;
+  exceptDomains?: string[] | null; searchable?: boolean;
+}
+export interface EditorField extends FieldBase {
+  type: 'editor'; required?: boolean; maxSize?: number; convertURLs?: boolean; searchable?: boolean;
+}
+export interface DateField extends FieldBase { type: 'date'; required?: boolean; min?: string; max?: string }
+export interface AutodateField extends FieldBase { type: 'autodate'; onCreate?: boolean; onUpdate?: boolean }
+export interface SelectField extends FieldBase {
+  type: 'select'; required?: boolean; maxSelect?: number; values?: string[]; searchable?: boolean;
+}
+export interface JsonField extends FieldBase { type: 'json'; required?: boolean; maxSize?: number; searchable?: boolean }
+export interface RelationField extends FieldBase {
+  type: 'relation'; required?: boolean; collectionId?: string; cascadeDelete?: boolean;
+  minSelect?: number; maxSelect?: number;
+}
+export interface FileField extends FieldBase {
+  type: 'file'; required?: boolean; maxSelect?: number; maxSize?: number; mimeTypes?: string[];
+  thumbs?: string[]; protected?: boolean;
+}
+export interface PasswordField extends FieldBase {
+  type: 'password'; required?: boolean; min?: number; max?: number; pattern?: string; cost?: number;
+}
+
+export type Field =
+  | TextField | NumberField | BoolField | DomainField | EditorField | DateField | AutodateField
+  | SelectField | JsonField | RelationField | FileField | PasswordField;
+
+export type RuleName =
+  | 'listRule' | 'viewRule' | 'createRule' | 'updateRule' | 'deleteRule' | 'authRule' | 'manageRule';
+
+export interface Collection {
+  id?: string;
+  name: string;
+  type: 'base' | 'auth' | 'view';
+  system?: boolean;
+  fields: Field[];
+  indexes: string[];
+  listRule: string | null;
+  viewRule: string | null;
+  createRule: string | null;
+  updateRule: string | null;
+  deleteRule: string | null;
+  authRule?: string | null;
+  manageRule?: string | null;
+  created?: string;
+  updated?: string;
+  // Auth options (passwordAuth, authToken, …) pass through untouched.
+  [option: string]: unknown;
+}
+
+export interface RecordModel {
+  id: string;
+  collectionId: string;
+  collectionName: string;
+  [field: string]: unknown;
+}
+
+export interface ListResult<T> {
+  page: number;
+  perPage: number;
+  totalItems: number;
+  totalPages: number;
+  items: T[];
+}
+
+/** A per-field error: `{code, message}`, nested like the request body. */
+export interface FieldError { code: string; message: string }
+export type ErrorData = { [key: string]: FieldError | ErrorData };
+
+/** The error envelope. */
+export interface ErrorBody {
+  status: number;
+  message: string;
+  data: ErrorData;
+  code?: string;
+}
+
+export interface AuthResponse { token: string; record: RecordModel }
