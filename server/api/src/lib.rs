@@ -8,6 +8,7 @@ mod auth;
 mod collections;
 mod context;
 mod cors;
+mod emails;
 mod error;
 mod health;
 mod install;
@@ -96,6 +97,39 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
             "/api/collections/:collection/auth-methods",
             get(auth::auth_methods),
         )
+        .at(
+            "/api/collections/:collection/request-verification",
+            post(emails::request_verification),
+        )
+        .at(
+            "/api/collections/:collection/confirm-verification",
+            post(emails::confirm_verification),
+        )
+        .at(
+            "/api/collections/:collection/request-password-reset",
+            post(emails::request_password_reset),
+        )
+        .at(
+            "/api/collections/:collection/confirm-password-reset",
+            post(emails::confirm_password_reset),
+        )
+        .at(
+            "/api/collections/:collection/request-email-change",
+            post(emails::request_email_change),
+        )
+        .at(
+            "/api/collections/:collection/confirm-email-change",
+            post(emails::confirm_email_change),
+        )
+        .at(
+            "/api/collections/:collection/request-otp",
+            post(emails::request_otp),
+        )
+        .at(
+            "/api/collections/:collection/auth-with-otp",
+            post(emails::auth_with_otp),
+        )
+        .at("/api/settings/test/email", post(emails::test_email))
         .at(
             "/api/collections/:collection/impersonate/:id",
             post(auth::impersonate),

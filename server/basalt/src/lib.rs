@@ -6,6 +6,7 @@
 //! This is the only crate that names concrete implementations.
 
 pub mod cli;
+mod mail;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -57,6 +58,7 @@ pub fn open_services(config: &Config) -> anyhow::Result<Arc<Services>> {
     services
         .attach_policy_engine(Arc::new(engine))
         .map_err(|e| anyhow::anyhow!("loading policies: {e}"))?;
+    services.attach_mailer(Arc::new(mail::SmtpMailer));
     Ok(Arc::new(services))
 }
 

@@ -50,6 +50,12 @@ pub struct Claims {
     pub kind: String,
     pub refreshable: bool,
     pub exp: i64,
+    /// Verification, password-reset and email-change tokens: the email they were
+    /// issued for, so a token stops working once the email changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_email: Option<String>,
 }
 
 impl Claims {
@@ -60,6 +66,25 @@ impl Claims {
             kind: "auth".to_owned(),
             refreshable: true,
             exp: chrono::Utc::now().timestamp() + ttl_secs,
+            email: None,
+            new_email: None,
+        }
+    }
+
+    /// A single-purpose token (`verification`, `passwordReset`, `emailChange`): never
+    /// accepted as an auth token.
+    pub fn purpose(
+        kind: &str,
+        id: &str,
+        collection_id: &str,
+        email: &str,
+        ttl_secs: i64,
+    ) -> Claims {
+        Claims {
+            kind: kind.to_owned(),
+            refreshable: false,
+            email: Some(email.to_owned()),
+            ..Claims::auth(id, collection_id, ttl_secs)
         }
     }
 }

@@ -18,6 +18,14 @@ pub fn random_string(len: usize) -> String {
         .collect()
 }
 
+/// A random string of decimal digits (one-time passwords), from a CSPRNG.
+pub fn random_digits(len: usize) -> String {
+    let mut rng = rand::thread_rng();
+    (0..len)
+        .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
+        .collect()
+}
+
 /// Whether `s` is acceptable as a client-supplied record id: PocketBase allows
 /// 15 characters of `[a-z0-9]` by default.
 pub fn is_valid_id(s: &str) -> bool {

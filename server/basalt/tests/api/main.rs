@@ -5,5 +5,6 @@ mod authz;
 mod collections;
 mod install;
 mod kit;
+mod mail;
 mod records;
 mod settings;

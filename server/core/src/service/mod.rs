@@ -6,6 +6,7 @@
 mod access;
 mod collections;
 mod counts;
+mod emails;
 mod expand;
 mod fields;
 mod install;
@@ -16,6 +17,7 @@ mod settings;
 mod signal;
 
 pub use access::{Action, Permit};
+pub use emails::OTPS;
 pub use fields::FieldsPicker;
 pub use policies::{POLICIES, ROLES};
 pub use principal::Principal;
@@ -79,6 +81,7 @@ pub struct Services {
     policy: Option<Arc<dyn crate::policy::PolicyEngine>>,
     permits: policies::PermitCache,
     settings: ArcSwap<crate::settings::Settings>,
+    mailer: Option<Arc<dyn crate::mail::Mailer>>,
     pub limits: Limits,
 }
 
@@ -102,10 +105,12 @@ impl Services {
             policy: None,
             permits: policies::PermitCache::default(),
             settings: ArcSwap::from_pointee(settings),
+            mailer: None,
             limits,
         };
         services.ensure_superusers()?;
         services.ensure_policy_collections()?;
+        services.ensure_otp_collection()?;
         Ok(services)
     }
 
