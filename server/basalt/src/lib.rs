@@ -136,14 +136,36 @@ pub async fn serve(
         install,
     ));
     tracing::info!(%addr, "serving");
-    Server::new_with_acceptor(acceptor)
+    let housekeeping = tokio::spawn(housekeeping(state.services.clone()));
+    let served = Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(
             basalt_api::routes(state),
             shutdown,
             Some(Duration::from_secs(10)),
         )
-        .await?;
+        .await;
+    housekeeping.abort();
+    served?;
     Ok(())
+}
+
+/// How often expired one-time passwords are deleted.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
+
+/// Periodic cleanup while serving.
+async fn housekeeping(services: Arc<Services>) {
+    let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
+    loop {
+        tick.tick().await;
+        let s = services.clone();
+        match tokio::task::spawn_blocking(move || s.purge_expired_otps()).await {
+            Ok(Ok(n)) if n > 0 => tracing::info!(deleted = n, "expired one-time passwords removed"),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e.message, "removing expired one-time passwords failed")
+            }
+            _ => {}
+        }
+    }
 }
 
 /// A one-time install token when the data directory has no superuser yet.
