@@ -412,6 +412,16 @@ async fn policy_api_validates_and_is_superuser_only() {
     for key in ["role", "collection", "action"] {
         assert!(body["data"][key]["code"].is_string(), "{key}: {body}");
     }
+    for system in ["_superusers", "_otps", "_policies", "_roles"] {
+        let (status, body) =
+            w.s.call(
+                Method::POST,
+                "/api/policies",
+                Some(json!({"role": "x", "collection": system, "action": "list"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{system}: {body}");
+    }
     // a role that would inherit from itself
     let (status, body) =
         w.s.call(

@@ -277,7 +277,7 @@ impl Services {
                 "validation_missing_collection",
                 "Missing or unknown collection.",
             ),
-            Some(c) if c.name == SUPERUSERS || self.is_policy_store(c) => errors.add(
+            Some(c) if c.system && c.name.starts_with('_') => errors.add(
                 "collection",
                 "validation_system_collection",
                 "Policies cannot open this system collection.",
