@@ -10,6 +10,7 @@ pub mod codec;
 pub mod error;
 pub mod filter;
 pub mod ids;
+pub mod oauth_http;
 pub mod policy;
 pub mod record;
 pub mod schema;

@@ -8,6 +8,8 @@ mod collections;
 mod counts;
 mod expand;
 mod fields;
+mod mfa;
+mod oauth2;
 mod policies;
 mod principal;
 mod records;
@@ -15,6 +17,11 @@ mod signal;
 
 pub use access::{Action, Permit};
 pub use fields::FieldsPicker;
+pub use mfa::{AuthOutcome, MFAS};
+pub use oauth2::{
+    hide_client_secrets, resolve_oauth2_provider, s256_challenge as pkce_s256, OAuth2Login,
+    EXTERNAL_AUTHS,
+};
 pub use policies::{POLICIES, ROLES};
 pub use principal::Principal;
 pub use records::{ListOutput, ListParams, Shape};
@@ -76,6 +83,7 @@ pub struct Services {
     durable: Arc<DurableSignal>,
     policy: Option<Arc<dyn crate::policy::PolicyEngine>>,
     permits: policies::PermitCache,
+    oauth_http: Option<Arc<dyn crate::oauth_http::OAuthHttp>>,
     pub limits: Limits,
 }
 
@@ -97,10 +105,13 @@ impl Services {
             durable: Arc::default(),
             policy: None,
             permits: policies::PermitCache::default(),
+            oauth_http: None,
             limits,
         };
         services.ensure_superusers()?;
         services.ensure_policy_collections()?;
+        services.ensure_external_auths()?;
+        services.ensure_mfas()?;
         Ok(services)
     }
 

@@ -1,0 +1,31 @@
+use serde_json::json;
+
+use super::*;
+
+#[test]
+fn s256_matches_rfc_7636() {
+    assert_eq!(
+        s256_challenge("dBjftJeZ4CVP-mJ92K9A7uAVJ6DqU5jbzF-VCpy6KRA"),
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    );
+}
+
+#[test]
+fn client_secrets_are_hidden() {
+    let mut c = json!({"oauth2": {"providers": [
+        {"name": "google", "clientId": "id", "clientSecret": "s3cret"},
+        {"name": "github", "clientId": "id2"},
+    ]}});
+    hide_client_secrets(&mut c);
+    assert!(!c.to_string().contains("s3cret"));
+    assert_eq!(c["oauth2"]["providers"][0]["clientId"], "id");
+}
+
+#[test]
+fn login_bodies_read_the_deprecated_redirect_key() {
+    let body = json!({"provider": "oidc", "code": "c", "redirectUrl": "http://x"});
+    let login = OAuth2Login::from_body(body.as_object().unwrap()).unwrap();
+    assert_eq!(login.redirect_url, "http://x");
+    let bad = json!({"createData": 5});
+    assert!(OAuth2Login::from_body(bad.as_object().unwrap()).is_err());
+}
