@@ -15,7 +15,7 @@ pub async fn auth_with_password(
     req: &Request,
     Path(collection): Path<String>,
     body: Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<poem::Response, ApiError> {
     let body = read_body(req, body, ctx.state.limits.max_body_bytes).await?;
     let text = |k: &str| {
         body.get(k)
@@ -24,14 +24,15 @@ pub async fn auth_with_password(
             .to_owned()
     };
     let (identity, password) = (text("identity"), text("password"));
+    let mfa_id = crate::oauth2::mfa_id(&ctx, &body);
     let out = ctx
-        .run(move |s, _, _| {
+        .run(move |s, _, request| {
             let c = s.collection(&collection)?;
             let record = s.auth_with_password(&c, &identity, &password)?;
-            s.auth_response(&c, &record)
+            s.finish_auth(&c, &record, "password", mfa_id.as_deref(), &request)
         })
         .await?;
-    Ok(Json(out))
+    Ok(crate::oauth2::auth_reply(out))
 }
 
 #[handler]
@@ -96,7 +97,7 @@ pub async fn auth_methods(
                     "enabled": password.enabled.unwrap_or(true),
                     "identityFields": password.identity_fields.unwrap_or_default(),
                 },
-                "oauth2": {"enabled": false, "providers": []},
+                "oauth2": s.oauth2_auth_methods(&c),
                 "mfa": {
                     "enabled": mfa.enabled.unwrap_or(false),
                     "duration": on(mfa.duration, mfa.enabled.unwrap_or(false)),

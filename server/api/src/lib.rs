@@ -9,6 +9,7 @@ mod context;
 mod cors;
 mod error;
 mod health;
+mod oauth2;
 mod policies;
 mod records;
 
@@ -57,6 +58,10 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         .at(
             "/api/collections/:collection/auth-with-password",
             post(auth::auth_with_password),
+        )
+        .at(
+            "/api/collections/:collection/auth-with-oauth2",
+            post(oauth2::auth_with_oauth2),
         )
         .at(
             "/api/collections/:collection/auth-refresh",

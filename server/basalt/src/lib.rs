@@ -6,6 +6,7 @@
 //! This is the only crate that names concrete implementations.
 
 pub mod cli;
+mod oauth_http;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -57,6 +58,10 @@ pub fn open_services(config: &Config) -> anyhow::Result<Arc<Services>> {
     services
         .attach_policy_engine(Arc::new(engine))
         .map_err(|e| anyhow::anyhow!("loading policies: {e}"))?;
+    // OAuth2 logins reach providers on the server's runtime (absent for CLI commands).
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        services.attach_oauth_http(Arc::new(oauth_http::ReqwestOAuthHttp::new(runtime)?));
+    }
     Ok(Arc::new(services))
 }
 

@@ -4,4 +4,5 @@ mod auth;
 mod authz;
 mod collections;
 mod kit;
+mod oauth2;
 mod records;
