@@ -13,6 +13,8 @@
 //! A found record that was never verified gets a new random password (someone may have
 //! pre-registered the address), and the link is saved in the same commit.
 
+mod exchange;
+mod link;
 mod providers;
 #[cfg(test)]
 mod tests;
@@ -23,18 +25,16 @@ use base64::Engine;
 use serde_json::{json, Map, Value as Json};
 
 use super::mfa::AuthOutcome;
-use super::{Action, Principal, Services, SUPERUSERS};
-use crate::auth;
+use super::{Principal, Services};
 use crate::filter::{Filter, RequestInfo};
-use crate::oauth_http::{OAuthHttp, OAuthMethod, OAuthRequest};
+use crate::oauth_http::OAuthHttp;
 use crate::record::Record;
 use crate::schema::Collection;
-use crate::store::{Query, Write};
+use crate::store::Query;
 use crate::value::Value;
 use crate::{ids, Code, Error, FieldError, Result};
 
 pub use providers::resolve as resolve_oauth2_provider;
-pub use providers::{AuthUser, Provider};
 
 /// The system collection linking auth records to provider accounts.
 pub const EXTERNAL_AUTHS: &str = "_externalAuths";
@@ -146,13 +146,6 @@ pub fn hide_client_secrets(collection_json: &mut Json) {
             p.remove("clientSecret");
         }
     }
-}
-
-/// What a token endpoint answered.
-struct Token {
-    access: String,
-    refresh: String,
-    expiry: String,
 }
 
 impl Services {
@@ -295,8 +288,8 @@ impl Services {
                 "OAuth2 is not available on this server.",
             ));
         };
-        let token = exchange_code(&*http, &provider, login)?;
-        let user = fetch_user(&*http, &provider, &token.access)?;
+        let token = exchange::exchange_code(&*http, &provider, login)?;
+        let user = exchange::fetch_user(&*http, &provider, &token.access)?;
         let (record, is_new) =
             self.link_account(who, collection, &provider, &user, login, request)?;
         self.check_auth_rule(collection, &record)?;
@@ -363,359 +356,4 @@ impl Services {
         errs.into_result("An error occurred while loading the submitted data.")?;
         found.ok_or_else(loading_error)
     }
-
-    /// Steps 1–4 of the module docs, committed with the link in one write. Returns the
-    /// record and whether it is new.
-    fn link_account(
-        &self,
-        who: &Principal,
-        collection: &Arc<Collection>,
-        provider: &Provider,
-        user: &AuthUser,
-        login: &OAuth2Login,
-        request: &RequestInfo,
-    ) -> Result<(Record, bool)> {
-        let links = self.collection(EXTERNAL_AUTHS)?;
-        let mut writes = Vec::new();
-        let link = self.find_first(
-            &links,
-            "collectionRef = {:c} && provider = {:p} && providerId = {:id}",
-            &[
-                ("c", &collection.id),
-                ("p", &provider.name),
-                ("id", &user.id),
-            ],
-        )?;
-        let mut found = None;
-        let mut linked = false;
-        if let Some(link) = link {
-            let record_id = text(&links, &link, "recordRef").to_owned();
-            match self.store.get(collection, &record_id)? {
-                Some(r) => {
-                    found = Some(r);
-                    linked = true;
-                }
-                // The record was deleted: drop the stale link and start over.
-                None => writes.push(Write::Delete {
-                    collection: links.clone(),
-                    old: link,
-                }),
-            }
-        }
-        let signed_in = match who.auth() {
-            Some((c, r)) if c.id == collection.id => Some(r.clone()),
-            _ => None,
-        };
-        if found.is_none() {
-            found = signed_in.clone();
-        }
-        if found.is_none() && !user.email.is_empty() {
-            found = self.find_by_email(collection, &user.email)?;
-        }
-        let (record, is_new) = match found {
-            Some(old) => {
-                let is_signed_in = signed_in.as_ref().is_some_and(|r| r.id() == old.id());
-                let new = self.refresh_linked(collection, &old, user, is_signed_in)?;
-                if new != old {
-                    writes.push(Write::Update {
-                        collection: collection.clone(),
-                        old,
-                        new: new.clone(),
-                    });
-                }
-                (new, false)
-            }
-            None => {
-                if collection.name == SUPERUSERS {
-                    return Err(Error::new(
-                        Code::InvalidCredentials,
-                        "Failed to authenticate.",
-                    ));
-                }
-                let record = self.oauth2_new_record(who, collection, user, login, request)?;
-                writes.push(Write::Create {
-                    collection: collection.clone(),
-                    record: record.clone(),
-                });
-                (record, true)
-            }
-        };
-        if !linked {
-            let mut link = Record::zero(&links);
-            link.values[0] = Value::Text(ids::new_id());
-            let now = crate::time::now();
-            for (field, value) in [
-                ("collectionRef", collection.id.as_str()),
-                ("recordRef", record.id()),
-                ("provider", provider.name.as_str()),
-                ("providerId", user.id.as_str()),
-                ("created", now.as_str()),
-                ("updated", now.as_str()),
-            ] {
-                set(&links, &mut link, field, Value::Text(value.to_owned()));
-            }
-            writes.push(Write::Create {
-                collection: links,
-                record: link,
-            });
-        }
-        if !writes.is_empty() {
-            self.write(writes).map_err(|e| match e.kind() {
-                crate::Kind::Internal | crate::Kind::Unavailable => e,
-                _ => {
-                    tracing::debug!(error = %e, "oauth2 link not saved");
-                    Error::new(Code::InvalidCredentials, "Failed to authenticate.")
-                }
-            })?;
-        }
-        Ok((record, is_new))
-    }
-
-    /// An existing record found for a provider user: a never-verified record that is
-    /// not the caller's own gets a random password (and new token key), an empty email
-    /// takes the provider's verified one, and the record becomes verified when its
-    /// email is (or matches) the provider's.
-    fn refresh_linked(
-        &self,
-        collection: &Collection,
-        old: &Record,
-        user: &AuthUser,
-        is_signed_in: bool,
-    ) -> Result<Record> {
-        let mut new = old.clone();
-        let verified = old
-            .get(collection, "verified")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        let email = text(collection, old, "email").to_owned();
-        if !is_signed_in && !email.is_empty() && !verified {
-            let hash = auth::hash_password(&ids::random_string(RANDOM_PASSWORD_LEN))?;
-            set(collection, &mut new, "password", Value::Text(hash));
-            set(
-                collection,
-                &mut new,
-                "tokenKey",
-                Value::Text(ids::random_string(50)),
-            );
-        }
-        if email.is_empty() && !user.email.is_empty() {
-            set(
-                collection,
-                &mut new,
-                "email",
-                Value::Text(user.email.clone()),
-            );
-        }
-        if !verified && (email.is_empty() || email == user.email) {
-            set(collection, &mut new, "verified", Value::Bool(true));
-        }
-        if new != *old {
-            set(
-                collection,
-                &mut new,
-                "updated",
-                Value::Text(crate::time::now()),
-            );
-        }
-        Ok(new)
-    }
-
-    /// A new record from `createData`, the provider's verified email (which replaces
-    /// any submitted one), a random password and the mapped fields, through the
-    /// `createRule` with `@request.context = "oauth2"`.
-    fn oauth2_new_record(
-        &self,
-        who: &Principal,
-        collection: &Arc<Collection>,
-        user: &AuthUser,
-        login: &OAuth2Login,
-        request: &RequestInfo,
-    ) -> Result<Record> {
-        let mut payload = login.create_data.clone();
-        payload.insert("email".into(), Json::String(user.email.clone()));
-        let has_password = payload
-            .get("password")
-            .and_then(Json::as_str)
-            .is_some_and(|p| !p.is_empty());
-        if !has_password {
-            let password = Json::String(ids::random_string(RANDOM_PASSWORD_LEN));
-            payload.insert("password".into(), password.clone());
-            payload.insert("passwordConfirm".into(), password);
-        }
-        let mapped = collection
-            .auth_options
-            .oauth2
-            .as_ref()
-            .and_then(|o| o.mapped_fields.clone())
-            .unwrap_or_default();
-        let mut map = |field: Option<String>, value: &str| {
-            if let Some(field) = field.filter(|f| !f.is_empty() && !value.is_empty()) {
-                payload
-                    .entry(field)
-                    .or_insert_with(|| Json::String(value.to_owned()));
-            }
-        };
-        map(mapped.id, &user.id);
-        map(mapped.name, &user.name);
-        let avatar_field = mapped.avatar_url.filter(|f| {
-            // File fields would need a download; only text-like fields take the URL.
-            collection
-                .field(f)
-                .is_some_and(|fd| !matches!(fd.kind, crate::schema::field::FieldKind::File(_)))
-        });
-        map(avatar_field, &user.avatar_url);
-        if let Some(field) = mapped.username.filter(|f| !f.is_empty()) {
-            let taken = !user.username.is_empty()
-                && collection.field(&field).is_some()
-                && self
-                    .find_first(
-                        collection,
-                        &format!("{field} = {{:v}}"),
-                        &[("v", &user.username)],
-                    )?
-                    .is_some();
-            if !taken {
-                map(Some(field), &user.username);
-            }
-        }
-        let mut request = request.clone();
-        request.context = "oauth2".into();
-        request.body = payload.clone();
-        let permit = self.authorize(who, collection, Action::Create, request)?;
-        let mut record = self.input_for_create(&permit, collection, &payload)?;
-        if !permit.allows(&record, self.store())? {
-            return Err(Error::new(
-                Code::ValidationFailed,
-                "Failed to create record.",
-            ));
-        }
-        if text(collection, &record, "email") == user.email {
-            set(collection, &mut record, "verified", Value::Bool(true));
-        }
-        Ok(record)
-    }
-}
-
-/// Trades the authorization code (and PKCE verifier) for an access token.
-fn exchange_code(http: &dyn OAuthHttp, provider: &Provider, login: &OAuth2Login) -> Result<Token> {
-    let fail = || Error::bad_request("Failed to fetch OAuth2 token.");
-    let mut form = vec![
-        ("grant_type".to_owned(), "authorization_code".to_owned()),
-        ("code".to_owned(), login.code.clone()),
-        ("redirect_uri".to_owned(), login.redirect_url.clone()),
-        ("client_id".to_owned(), provider.client_id.clone()),
-        ("client_secret".to_owned(), provider.client_secret.clone()),
-    ];
-    if provider.pkce {
-        form.push(("code_verifier".to_owned(), login.code_verifier.clone()));
-    }
-    let body = call(
-        http,
-        OAuthRequest {
-            method: OAuthMethod::PostForm,
-            url: provider.token_url.clone(),
-            headers: vec![("Accept".into(), "application/json".into())],
-            form,
-        },
-        &provider.name,
-    )
-    .ok_or_else(fail)?;
-    let token = match body {
-        Json::Object(m) => m,
-        _ => return Err(fail()),
-    };
-    let field = |k: &str| {
-        token
-            .get(k)
-            .and_then(Json::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let access = field("access_token");
-    if access.is_empty() {
-        tracing::debug!(provider = %provider.name, error = %field("error"), "oauth2 token refused");
-        return Err(fail());
-    }
-    let expires_in = match token.get("expires_in") {
-        Some(Json::Number(n)) => n.as_i64(),
-        Some(Json::String(s)) => s.parse().ok(),
-        _ => None,
-    };
-    let expiry = expires_in
-        .filter(|s| *s > 0)
-        .map(|s| crate::time::format(chrono::Utc::now() + chrono::Duration::seconds(s)))
-        .unwrap_or_default();
-    Ok(Token {
-        access,
-        refresh: field("refresh_token"),
-        expiry,
-    })
-}
-
-/// Reads the provider's user (and, for GitHub, its verified primary email).
-fn fetch_user(http: &dyn OAuthHttp, provider: &Provider, access: &str) -> Result<AuthUser> {
-    let fail = || Error::bad_request("Failed to fetch OAuth2 user.");
-    let get = |url: String| {
-        call(
-            http,
-            OAuthRequest {
-                method: OAuthMethod::Get,
-                url,
-                headers: vec![
-                    ("Authorization".into(), format!("Bearer {access}")),
-                    ("Accept".into(), "application/json".into()),
-                ],
-                form: Vec::new(),
-            },
-            &provider.name,
-        )
-    };
-    let Some(Json::Object(raw)) = get(provider.user_info_url.clone()) else {
-        return Err(fail());
-    };
-    let emails = match provider.shape {
-        providers::Shape::Github => get(format!(
-            "{}/emails",
-            provider.user_info_url.trim_end_matches('/')
-        )),
-        _ => None,
-    };
-    let user = providers::read_user(provider.shape, raw, emails.as_ref());
-    if user.id.is_empty() {
-        tracing::debug!(provider = %provider.name, "oauth2 user without id");
-        return Err(fail());
-    }
-    Ok(user)
-}
-
-/// One request; `None` (logged) unless it answered 2xx with JSON (or, for token
-/// endpoints that ignore `Accept`, a form-encoded body).
-fn call(http: &dyn OAuthHttp, request: OAuthRequest, provider: &str) -> Option<Json> {
-    let url = request.url.clone();
-    let response = match http.send(request) {
-        Ok(r) => r,
-        Err(error) => {
-            tracing::warn!(provider, %url, %error, "oauth2 provider unreachable");
-            return None;
-        }
-    };
-    if !(200..300).contains(&response.status) {
-        tracing::debug!(provider, %url, status = response.status, "oauth2 provider refused");
-        return None;
-    }
-    if let Ok(json) = serde_json::from_slice::<Json>(&response.body) {
-        return Some(json);
-    }
-    let text = std::str::from_utf8(&response.body).ok()?;
-    let mut map = Map::new();
-    for pair in text.split('&').filter(|p| p.contains('=')) {
-        let (k, v) = pair.split_once('=')?;
-        let decode = |s: &str| {
-            urlencoding::decode(&s.replace('+', " "))
-                .ok()
-                .map(|c| c.into_owned())
-        };
-        map.insert(decode(k)?, Json::String(decode(v)?));
-    }
-    (!map.is_empty()).then_some(Json::Object(map))
 }
