@@ -3,7 +3,7 @@
 use basalt_core::service::Principal;
 use basalt_core::{Code, Error};
 use poem::web::{Json, Path};
-use poem::{handler, Body, IntoResponse, Request, Response};
+use poem::{handler, Body, Request, Response};
 use serde_json::{json, Value};
 
 use crate::context::{read_body, Ctx};
@@ -36,11 +36,12 @@ pub async fn auth_with_password(
         return Ok(too_many(wait));
     }
     let state = ctx.state.clone();
+    let mfa_id = crate::oauth2::mfa_id(&ctx, &body);
     let result = ctx
-        .run(move |s, _, _| {
+        .run(move |s, _, request| {
             let c = s.collection(&collection)?;
             let record = s.auth_with_password(&c, &identity, &password)?;
-            s.auth_response(&c, &record)
+            s.finish_auth(&c, &record, "password", mfa_id.as_deref(), &request)
         })
         .await;
     match &result {
@@ -52,7 +53,7 @@ pub async fn auth_with_password(
         Ok(_) => state.login_failures.clear(&guard_key),
         Err(_) => {}
     }
-    Ok(Json(result?).into_response())
+    Ok(crate::oauth2::auth_reply(result?))
 }
 
 #[handler]
@@ -117,7 +118,7 @@ pub async fn auth_methods(
                     "enabled": password.enabled.unwrap_or(true),
                     "identityFields": password.identity_fields.unwrap_or_default(),
                 },
-                "oauth2": {"enabled": false, "providers": []},
+                "oauth2": s.oauth2_auth_methods(&c),
                 "mfa": {
                     "enabled": mfa.enabled.unwrap_or(false),
                     "duration": on(mfa.duration, mfa.enabled.unwrap_or(false)),

@@ -21,6 +21,13 @@ fn page_params(ctx: &Ctx) -> (usize, usize, bool) {
     (page, per_page, skip_total)
 }
 
+/// A collection as the API shows it: OAuth2 client secrets are write-only.
+fn public_json(c: &basalt_core::schema::Collection) -> Result<Value, ApiError> {
+    let mut json = serde_json::to_value(c).map_err(|e| ApiError(Error::internal(e)))?;
+    basalt_core::service::hide_client_secrets(&mut json);
+    Ok(json)
+}
+
 #[handler]
 pub async fn list_collections(ctx: Ctx) -> Result<Json<Value>, ApiError> {
     let (page, per_page, skip_total) = page_params(&ctx);
@@ -34,7 +41,7 @@ pub async fn list_collections(ctx: Ctx) -> Result<Json<Value>, ApiError> {
         .iter()
         .skip((page - 1).saturating_mul(per_page))
         .take(per_page)
-        .map(|c| serde_json::to_value(&**c).unwrap_or(Value::Null))
+        .map(|c| public_json(c).unwrap_or(Value::Null))
         .collect();
     let (total_items, total_pages) = if skip_total {
         (-1, -1)
@@ -54,9 +61,7 @@ pub async fn get_collection(
     let c = ctx
         .run(move |s, who, _| s.get_collection(&who, &collection))
         .await?;
-    Ok(Json(
-        serde_json::to_value(&*c).map_err(|e| ApiError(Error::internal(e)))?,
-    ))
+    Ok(Json(public_json(&c)?))
 }
 
 #[handler]
@@ -69,9 +74,7 @@ pub async fn create_collection(
     let c = ctx
         .run(move |s, who, _| s.create_collection(&who, Value::Object(body)))
         .await?;
-    Ok(Json(
-        serde_json::to_value(&*c).map_err(|e| ApiError(Error::internal(e)))?,
-    ))
+    Ok(Json(public_json(&c)?))
 }
 
 #[handler]
@@ -85,9 +88,7 @@ pub async fn update_collection(
     let c = ctx
         .run(move |s, who, _| s.update_collection(&who, &collection, Value::Object(body)))
         .await?;
-    Ok(Json(
-        serde_json::to_value(&*c).map_err(|e| ApiError(Error::internal(e)))?,
-    ))
+    Ok(Json(public_json(&c)?))
 }
 
 #[handler]

@@ -167,19 +167,23 @@ pub async fn auth_with_otp(
     req: &Request,
     Path(collection): Path<String>,
     body: Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<poem::Response, ApiError> {
     let body = body_of(&ctx, req, body).await?;
     let (otp_id, code) = (field(&body, "otpId"), field(&body, "password"));
+    let mfa_id = crate::oauth2::mfa_id(&ctx, &body);
     let state = ctx.state.clone();
     let (out, pending) = ctx
-        .run(move |s, _, _| {
+        .run(move |s, _, request| {
             let c = s.collection(&collection)?;
             let (record, pending) = s.auth_with_otp(&c, &otp_id, &code)?;
-            Ok((s.auth_response(&c, &record)?, pending))
+            Ok((
+                s.finish_auth(&c, &record, "otp", mfa_id.as_deref(), &request)?,
+                pending,
+            ))
         })
         .await?;
     durable(&state, pending).await?;
-    Ok(Json(out))
+    Ok(crate::oauth2::auth_reply(out))
 }
 
 /// `POST /api/settings/test/email {email}`: sends a test mail now and reports failures.

@@ -12,6 +12,7 @@ mod emails;
 mod error;
 mod health;
 mod install;
+mod oauth2;
 mod policies;
 mod ratelimit;
 mod records;
@@ -88,6 +89,10 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         .at(
             "/api/collections/:collection/auth-with-password",
             post(auth::auth_with_password),
+        )
+        .at(
+            "/api/collections/:collection/auth-with-oauth2",
+            post(oauth2::auth_with_oauth2),
         )
         .at(
             "/api/collections/:collection/auth-refresh",

@@ -7,6 +7,7 @@
 
 pub mod cli;
 mod mail;
+mod oauth_http;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -59,6 +60,10 @@ pub fn open_services(config: &Config) -> anyhow::Result<Arc<Services>> {
         .attach_policy_engine(Arc::new(engine))
         .map_err(|e| anyhow::anyhow!("loading policies: {e}"))?;
     services.attach_mailer(Arc::new(mail::SmtpMailer));
+    // OAuth2 logins reach providers on the server's runtime (absent for CLI commands).
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        services.attach_oauth_http(Arc::new(oauth_http::ReqwestOAuthHttp::new(runtime)?));
+    }
     Ok(Arc::new(services))
 }
 

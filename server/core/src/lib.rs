@@ -11,6 +11,7 @@ pub mod error;
 pub mod filter;
 pub mod ids;
 pub mod mail;
+pub mod oauth_http;
 pub mod policy;
 pub mod record;
 pub mod schema;

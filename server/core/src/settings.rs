@@ -196,6 +196,7 @@ pub struct TrustedProxy {
     /// Headers holding the client IP (`X-Forwarded-For`, `X-Real-IP`, …). Empty =
     /// the connection's address, and forwarding headers are never trusted.
     pub headers: Vec<String>,
+    #[serde(rename = "useLeftmostIP")]
     pub use_leftmost_ip: bool,
 }
 

@@ -6,5 +6,6 @@ mod collections;
 mod install;
 mod kit;
 mod mail;
+mod oauth2;
 mod records;
 mod settings;

@@ -71,6 +71,34 @@ pub struct OAuth2 {
     pub enabled: Option<bool>,
 }
 
+impl OAuth2 {
+    /// Secrets are write-only (never echoed by the API), so a provider sent back
+    /// without a `clientSecret` keeps the stored one of the same name.
+    pub fn keep_client_secrets(&mut self, old: &OAuth2) {
+        let old = old.providers.as_deref().unwrap_or_default();
+        for p in self.providers.iter_mut().flatten() {
+            let Some(p) = p.as_object_mut() else {
+                continue;
+            };
+            let blank = p
+                .get("clientSecret")
+                .is_none_or(|s| s.as_str().is_some_and(str::is_empty) || s.is_null());
+            if !blank {
+                continue;
+            }
+            let name = p.get("name").cloned();
+            let secret = old
+                .iter()
+                .find(|o| o.get("name") == name.as_ref())
+                .and_then(|o| o.get("clientSecret"))
+                .cloned();
+            if let Some(secret) = secret {
+                p.insert("clientSecret".to_owned(), secret);
+            }
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct MappedFields {

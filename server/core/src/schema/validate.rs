@@ -143,6 +143,10 @@ fn prepare(c: &mut Collection, old: Option<&Collection>, catalog: &Catalog) {
             .filter(|o| o.is_auth())
             .map_or_else(AuthOptions::defaults, |o| o.auth_options.clone());
         c.auth_options.fill_from(&base);
+        let old_oauth2 = old.and_then(|o| o.auth_options.oauth2.as_ref());
+        if let (Some(new), Some(prev)) = (c.auth_options.oauth2.as_mut(), old_oauth2) {
+            new.keep_client_secrets(prev);
+        }
         c.auth_options.fill_from(&AuthOptions::defaults());
         c.auth_rule.get_or_insert(Some(String::new()));
         c.manage_rule.get_or_insert(None);

@@ -10,6 +10,8 @@ mod emails;
 mod expand;
 mod fields;
 mod install;
+mod mfa;
+mod oauth2;
 mod policies;
 mod principal;
 mod records;
@@ -19,6 +21,11 @@ mod signal;
 pub use access::{Action, Permit};
 pub use emails::OTPS;
 pub use fields::FieldsPicker;
+pub use mfa::{AuthOutcome, MFAS};
+pub use oauth2::{
+    hide_client_secrets, resolve_oauth2_provider, s256_challenge as pkce_s256, OAuth2Login,
+    EXTERNAL_AUTHS,
+};
 pub use policies::{POLICIES, ROLES};
 pub use principal::Principal;
 pub use records::{ListOutput, ListParams, Shape};
@@ -82,6 +89,7 @@ pub struct Services {
     permits: policies::PermitCache,
     settings: ArcSwap<crate::settings::Settings>,
     mailer: Option<Arc<dyn crate::mail::Mailer>>,
+    oauth_http: Option<Arc<dyn crate::oauth_http::OAuthHttp>>,
     pub limits: Limits,
 }
 
@@ -106,11 +114,14 @@ impl Services {
             permits: policies::PermitCache::default(),
             settings: ArcSwap::from_pointee(settings),
             mailer: None,
+            oauth_http: None,
             limits,
         };
         services.ensure_superusers()?;
         services.ensure_policy_collections()?;
         services.ensure_otp_collection()?;
+        services.ensure_external_auths()?;
+        services.ensure_mfas()?;
         Ok(services)
     }
 

@@ -272,7 +272,7 @@ impl Services {
 
     /// The new record of a create. A body that sets what only managers may set
     /// (`verified`, …) is accepted when the `manageRule` matches the result.
-    fn input_for_create(
+    pub(super) fn input_for_create(
         &self,
         permit: &Permit,
         collection: &Arc<Collection>,

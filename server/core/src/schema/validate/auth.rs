@@ -62,8 +62,9 @@ pub fn check(c: &Collection, old: Option<&Collection>, catalog: &Catalog) -> Pro
         let mut seen: Vec<&str> = Vec::new();
         for (i, p) in oauth2.providers.iter().flatten().enumerate() {
             let name = p.get("name").and_then(|n| n.as_str()).unwrap_or_default();
-            if name.is_empty() {
-                continue;
+            if let Err(key) = crate::service::resolve_oauth2_provider(p) {
+                put(&format!("oauth2.providers.{i}.{key}"), Some(required()));
+                break;
             }
             if seen.contains(&name) {
                 put(
