@@ -137,7 +137,8 @@ export interface Settings {
   };
   batch: { enabled: boolean; maxRequests: number; timeout: number; maxBodySize: number };
   rateLimits: { enabled: boolean; rules: RateLimitRule[] };
-  trustedProxy: { headers: string[]; useLeftmostIP: boolean };
+  /** PocketBase names it `useLeftmostIP`; this server currently sends `useLeftmostIp`. */
+  trustedProxy: { headers: string[]; useLeftmostIP?: boolean; useLeftmostIp?: boolean };
   // logs, backups and s3 pass through untouched.
   [section: string]: unknown;
 }
