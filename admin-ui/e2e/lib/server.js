@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { distProxy } from './dist-proxy.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const BIN = path.resolve(process.env.BASALT_BIN ?? path.join(here, '../../../target/debug/basalt'));
@@ -21,7 +22,7 @@ export async function startServer() {
   });
   const logs = [];
   child.stdout.on('data', (d) => logs.push(String(d)));
-  const installUrl = await new Promise((resolve, reject) => {
+  let installUrl = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no install URL within 20 s:\n${logs.join('')}`)), 20000);
     let buf = '';
     child.stderr.on('data', (d) => {
@@ -38,13 +39,19 @@ export async function startServer() {
       reject(new Error(`basalt exited (${code}):\n${logs.join('')}`));
     });
   });
-  const url = new URL(installUrl).origin;
+  let url = new URL(installUrl).origin;
+  const proxy = process.env.BASALT_UI_DIST ? await distProxy(path.resolve(process.env.BASALT_UI_DIST), url) : null;
+  if (proxy) {
+    installUrl = installUrl.replace(url, proxy.url);
+    url = proxy.url;
+  }
   process.on('exit', () => child.kill('SIGKILL'));
   return {
     url,
     installUrl,
     logs,
     async stop() {
+      await proxy?.close();
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');

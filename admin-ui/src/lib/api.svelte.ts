@@ -2,7 +2,8 @@
 // error envelope, and the few endpoints the dashboard uses.
 
 import type {
-  AuthResponse, Collection, ErrorBody, ErrorData, FieldError, ListResult, RecordModel,
+  AuthResponse, Collection, ErrorBody, ErrorData, Explain, FieldError, ListResult, Policy, PolicyAction,
+  RecordModel, Role, RoleLink, Settings,
 } from './types';
 
 const STORAGE_KEY = 'basalt_admin_auth';
@@ -150,4 +151,28 @@ export const api = {
   updateRecord: (c: string, id: string, body: Record<string, unknown>) =>
     request<RecordModel>('PATCH', `/api/collections/${enc(c)}/records/${enc(id)}`, body),
   deleteRecord: (c: string, id: string) => request<null>('DELETE', `/api/collections/${enc(c)}/records/${enc(id)}`),
+  impersonate: (c: string, id: string, duration: number) =>
+    request<AuthResponse>('POST', `/api/collections/${enc(c)}/impersonate/${enc(id)}`, { duration }),
+
+  roles: async (): Promise<Role[]> => (await request<{ items: Role[] }>('GET', '/api/roles')).items,
+  roleLinks: async (filter: { role?: string; subject?: string } = {}): Promise<RoleLink[]> =>
+    (await request<{ items: RoleLink[] }>('GET', `/api/roles/links?${new URLSearchParams(filter)}`)).items,
+  /** Assigns `role` to an auth record. */
+  assignRole: (role: string, collection: string, record: string) =>
+    request<RoleLink>('POST', '/api/roles/links', { role, collection, record }),
+  /** Makes role `subject` inherit `role`. */
+  inheritRole: (subject: string, role: string) => request<RoleLink>('POST', '/api/roles/links', { role, subject }),
+  deleteRoleLink: (id: string) => request<null>('DELETE', `/api/roles/links/${enc(id)}`),
+  recordRoles: async (c: string, id: string): Promise<string[]> =>
+    (await request<{ roles: string[] }>('GET', `/api/roles/records/${enc(c)}/${enc(id)}`)).roles,
+
+  policies: async (filter: { collection?: string; role?: string } = {}): Promise<Policy[]> =>
+    (await request<{ items: Policy[] }>('GET', `/api/policies?${new URLSearchParams(filter)}`)).items,
+  createPolicy: (p: { role: string; collection: string; action: PolicyAction; condition: string }) =>
+    request<Policy>('POST', '/api/policies', p),
+  deletePolicy: (id: string) => request<null>('DELETE', `/api/policies/${enc(id)}`),
+  explain: (c: string) => request<Explain>('GET', `/api/policies/explain/${enc(c)}`),
+
+  settings: () => request<Settings>('GET', '/api/settings'),
+  updateSettings: (patch: Partial<Settings>) => request<Settings>('PATCH', '/api/settings', patch),
 };

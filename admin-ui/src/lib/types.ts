@@ -103,3 +103,42 @@ export interface ErrorBody {
 }
 
 export interface AuthResponse { token: string; record: RecordModel }
+
+// Roles and policies (`/api/roles`, `/api/policies`, superusers only).
+
+export type PolicyAction = 'list' | 'view' | 'create' | 'update' | 'delete';
+export const POLICY_ACTIONS: PolicyAction[] = ['list', 'view', 'create', 'update', 'delete'];
+
+export interface Role { name: string; builtin: boolean; parents: string[]; members: number; policies: number }
+
+/** An assignment (`subject` = `collectionId/recordId`) or inheritance (`subject` inherits `role`). */
+export interface RoleLink {
+  id: string; subject: string; role: string;
+  collectionId?: string; collectionName?: string | null; record?: string; parent?: string;
+}
+
+export interface Policy {
+  id: string; role: string; collection: string; collectionName: string | null;
+  action: PolicyAction; condition: string;
+}
+
+export interface Grant { role: string; source: 'rule' | 'policy'; id?: string; condition: string }
+export interface Explain { collection: string; collectionName: string; actions: Record<PolicyAction, Grant[]> }
+
+// App settings (`/api/settings`); secrets come back as "" and "" keeps them.
+
+export interface RateLimitRule { label: string; audience: '' | '@guest' | '@auth'; duration: number; maxRequests: number }
+
+export interface Settings {
+  meta: { appName: string; appURL: string; senderName: string; senderAddress: string; hideControls: boolean };
+  smtp: {
+    enabled: boolean; host: string; port: number; username: string; password: string;
+    authMethod: string; tls: boolean; localName: string;
+  };
+  batch: { enabled: boolean; maxRequests: number; timeout: number; maxBodySize: number };
+  rateLimits: { enabled: boolean; rules: RateLimitRule[] };
+  /** PocketBase names it `useLeftmostIP`; this server currently sends `useLeftmostIp`. */
+  trustedProxy: { headers: string[]; useLeftmostIP?: boolean; useLeftmostIp?: boolean };
+  // logs, backups and s3 pass through untouched.
+  [section: string]: unknown;
+}
