@@ -10,6 +10,7 @@ mod expand;
 mod fields;
 mod principal;
 mod records;
+mod search;
 mod signal;
 
 pub use access::{Action, Permit};
@@ -21,9 +22,10 @@ pub use signal::DurableSignal;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 
 use crate::schema::{Catalog, Collection};
+use crate::search::SearchIndex;
 use crate::store::RecordStore;
 use crate::{Code, Error, Result};
 
@@ -72,6 +74,8 @@ pub struct Services {
     secret: String,
     counts: counts::CountCache,
     durable: Arc<DurableSignal>,
+    /// The full-text search engine, wired in by the binary (see `set_search_index`).
+    search: RwLock<Option<Arc<dyn SearchIndex>>>,
     pub limits: Limits,
 }
 
@@ -91,6 +95,7 @@ impl Services {
             secret,
             counts: counts::CountCache::default(),
             durable: Arc::default(),
+            search: RwLock::new(None),
             limits,
         };
         services.ensure_superusers()?;
