@@ -82,3 +82,6 @@ pub fn rebuild(
     )?;
     Ok(index.num_docs())
 }
+
+#[cfg(test)]
+mod tests;

@@ -123,7 +123,10 @@ impl Mapping {
         let mut out = Vec::new();
         collect_texts(value, &mut out);
         if f.html {
-            out = out.iter().map(|t| strip_tags(t)).collect();
+            out = out
+                .iter()
+                .map(|t| strip_tags(t).trim().to_owned())
+                .collect();
         }
         out.retain(|t| !t.trim().is_empty());
         out

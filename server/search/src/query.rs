@@ -9,7 +9,7 @@ use tantivy::query::{
     BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query,
     TermQuery,
 };
-use tantivy::query_grammar::{self, UserInputAst, UserInputLeaf, UserInputLiteral};
+use tantivy::query_grammar::{self, Delimiter, UserInputAst, UserInputLeaf, UserInputLiteral};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::Term;
@@ -84,7 +84,14 @@ impl Builder<'_> {
         }
     }
 
-    fn literal(&mut self, literal: UserInputLiteral) -> Result<Option<Box<dyn Query>>> {
+    fn literal(&mut self, mut literal: UserInputLiteral) -> Result<Option<Box<dyn Query>>> {
+        // The grammar keeps the `*` of an unquoted `word*` in the word.
+        if matches!(literal.delimiter, Delimiter::None) {
+            if let Some(word) = literal.phrase.strip_suffix('*') {
+                literal.phrase = word.to_owned();
+                literal.prefix = true;
+            }
+        }
         self.terms += 1;
         if self.terms > MAX_SEARCH_TERMS {
             return Err(invalid(format!(

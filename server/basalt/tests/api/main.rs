@@ -4,3 +4,4 @@ mod auth;
 mod collections;
 mod kit;
 mod records;
+mod search;
