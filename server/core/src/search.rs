@@ -41,6 +41,24 @@ pub const MAX_SEARCH_LEN: usize = 512;
 /// totals then cover the best this many matches.
 pub const MAX_SEARCH_HITS: usize = 10_000;
 
+/// A search as a caller asked it.
+#[derive(Clone, Copy, Debug)]
+pub struct SearchQuery<'a> {
+    /// The `search` parameter.
+    pub text: &'a str,
+    /// Superusers only: hidden fields, and an auth collection's `email`, are searched
+    /// (and highlighted) too. Others cannot search or name them, just as filters
+    /// cannot, so a search never reveals what the record's JSON would not show.
+    pub all_fields: bool,
+}
+
+impl SearchQuery<'_> {
+    /// Whether this caller may search `field` of `collection`.
+    pub fn may_search(&self, collection: &Collection, field: &crate::schema::Field) -> bool {
+        self.all_fields || !(field.hidden || (collection.is_auth() && field.name == "email"))
+    }
+}
+
 /// One match, by record id.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SearchHit {
@@ -66,13 +84,17 @@ pub trait SearchIndex: Send + Sync + 'static {
     fn search(
         &self,
         collection: &Collection,
-        query: &str,
+        query: &SearchQuery<'_>,
         offset: usize,
         limit: usize,
     ) -> Result<SearchHits>;
 
     /// Something that marks up why records of `collection` matched `query`.
-    fn highlighter(&self, collection: &Collection, query: &str) -> Result<Box<dyn Highlighter>>;
+    fn highlighter(
+        &self,
+        collection: &Collection,
+        query: &SearchQuery<'_>,
+    ) -> Result<Box<dyn Highlighter>>;
 }
 
 /// Highlighted fragments for one query.

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use basalt_core::record::Record;
 use basalt_core::schema::Collection;
-use basalt_core::search::{Highlighter, SearchHits, SearchIndex};
+use basalt_core::search::{Highlighter, SearchHits, SearchIndex, SearchQuery};
 use basalt_core::Result;
 use parking_lot::RwLock;
 use serde_json::{Map, Value as Json};
@@ -47,6 +47,9 @@ impl Default for SearchOptions {
         }
     }
 }
+
+/// A live index and a query parsed for it.
+type Prepared = (Arc<CollectionIndex>, Box<dyn Query>);
 
 pub struct SearchEngine {
     root: PathBuf,
@@ -101,16 +104,16 @@ impl SearchEngine {
     fn prepare(
         &self,
         collection: &Collection,
-        input: &str,
-    ) -> Result<Option<(Arc<CollectionIndex>, Box<dyn Query>)>> {
+        search: &SearchQuery<'_>,
+    ) -> Result<Option<Prepared>> {
         let Some(index) = self.get(&collection.id) else {
             // Not built yet: still check the syntax against the collection.
             if let Some(mapping) = Mapping::of(collection) {
-                query::parse(&mapping, input)?;
+                query::parse(&mapping, collection, search)?;
             }
             return Ok(None);
         };
-        Ok(query::parse(&index.mapping, input)?.map(|q| (index, q)))
+        Ok(query::parse(&index.mapping, collection, search)?.map(|q| (index, q)))
     }
 }
 
@@ -118,7 +121,7 @@ impl SearchIndex for SearchEngine {
     fn search(
         &self,
         collection: &Collection,
-        query: &str,
+        query: &SearchQuery<'_>,
         offset: usize,
         limit: usize,
     ) -> Result<SearchHits> {
@@ -128,8 +131,12 @@ impl SearchIndex for SearchEngine {
         Ok(index.search(&*query, offset, limit)?)
     }
 
-    fn highlighter(&self, collection: &Collection, query: &str) -> Result<Box<dyn Highlighter>> {
-        let Some((index, query)) = self.prepare(collection, query)? else {
+    fn highlighter(
+        &self,
+        collection: &Collection,
+        search: &SearchQuery<'_>,
+    ) -> Result<Box<dyn Highlighter>> {
+        let Some((index, query)) = self.prepare(collection, search)? else {
             return Ok(Box::new(Marks {
                 collection: collection.clone(),
                 mapping: None,
@@ -138,7 +145,7 @@ impl SearchIndex for SearchEngine {
         };
         let searcher = index.searcher();
         let mut generators = Vec::new();
-        for f in &index.mapping.fields {
+        for f in query::searchable(&index.mapping, collection, search) {
             let mut g = SnippetGenerator::create(&searcher, &*query, f.field)
                 .map_err(crate::SearchError::from)?;
             g.set_max_num_chars(MAX_HIGHLIGHT_CHARS);

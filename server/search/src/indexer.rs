@@ -83,6 +83,8 @@ impl Drop for Indexer {
 /// A background build of one collection's index.
 struct Build {
     fingerprint: String,
+    /// Where the build writes; never deleted as a retired index's directory.
+    dir: std::path::PathBuf,
     cancel: Arc<AtomicBool>,
     /// Set when the build failed: not retried before then.
     retry_at: Option<Instant>,
@@ -127,7 +129,7 @@ impl State {
         }
         remove_unused_dirs(&engine);
         let from = engine.all().iter().map(|i| i.applied()).min();
-        let recovered_end = log_end(&*services, from.unwrap_or(0))?;
+        let recovered_end = log_end(&services, from.unwrap_or(0))?;
         let (built_tx, built_rx) = channel();
         Ok(State {
             cursor: from.unwrap_or(recovered_end),
@@ -249,13 +251,12 @@ impl State {
                 self.cancel_build(&c.id);
                 continue;
             }
-            match self.builds.get(&c.id) {
-                Some(b) if b.fingerprint == mapping.fingerprint => {
-                    if b.retry_at.is_none_or(|t| t > Instant::now()) {
-                        continue;
-                    }
-                }
-                _ => {}
+            let pending = self.builds.get(&c.id).is_some_and(|b| {
+                b.fingerprint == mapping.fingerprint
+                    && b.retry_at.is_none_or(|t| t > Instant::now())
+            });
+            if pending {
+                continue;
             }
             self.start_build(c.clone(), mapping);
         }
@@ -294,6 +295,7 @@ impl State {
             collection.id.clone(),
             Build {
                 fingerprint: mapping.fingerprint.clone(),
+                dir: self.engine.dir_of(&collection.id, &mapping),
                 cancel: cancel.clone(),
                 retry_at: None,
             },
@@ -382,7 +384,8 @@ impl State {
     }
 
     fn delete_retired(&mut self) {
-        let live: HashSet<_> = self.engine.all().iter().map(|i| i.dir.clone()).collect();
+        let mut live: HashSet<_> = self.engine.all().iter().map(|i| i.dir.clone()).collect();
+        live.extend(self.builds.values().map(|b| b.dir.clone()));
         self.retired.retain(|index| {
             if Arc::strong_count(index) > 1 {
                 return true;
@@ -434,7 +437,7 @@ pub(crate) fn build_with(
     }
     let index =
         CollectionIndex::create(&dir, &collection.id, mapping, engine.options.writer_bytes)?;
-    let mut done = 0u64;
+    let (mut done, mut reported) = (0u64, 0u64);
     let mut failure = None;
     services.store().scan(collection, &mut |record| {
         if cancel.load(Ordering::Relaxed) {
@@ -446,7 +449,8 @@ pub(crate) fn build_with(
             return false;
         }
         done += 1;
-        if done % 1000 == 0 {
+        if done >= reported + 1000 {
+            reported = done;
             progress(done);
         }
         true

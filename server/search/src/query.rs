@@ -4,6 +4,8 @@
 //! `rust*` matches words starting with `rust`; `title:rust` searches one searchable
 //! field. Ranges, sets, `*` alone and unknown fields are 400s.
 
+use basalt_core::schema::Collection;
+use basalt_core::search::SearchQuery;
 use basalt_core::{Code, Error, Result};
 use tantivy::query::{
     BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query,
@@ -14,7 +16,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::Term;
 
-use crate::mapping::Mapping;
+use crate::mapping::{MappedField, Mapping};
 
 /// The most terms and phrases one search may hold.
 pub const MAX_SEARCH_TERMS: usize = 32;
@@ -29,13 +31,35 @@ fn invalid(message: impl Into<String>) -> Error {
     Error::new(Code::InvalidSearch, message)
 }
 
-/// Parses `input` for an index with `mapping`. `None` when the input holds no word
+/// The fields of `mapping` that `query`'s caller may search in `collection` as it is
+/// now (a field renamed or dropped since the index was built is not searched).
+pub(crate) fn searchable<'m>(
+    mapping: &'m Mapping,
+    collection: &Collection,
+    query: &SearchQuery<'_>,
+) -> Vec<&'m MappedField> {
+    mapping
+        .fields
+        .iter()
+        .filter(|m| {
+            collection
+                .field(&m.name)
+                .is_some_and(|f| f.kind.searchable() && query.may_search(collection, f))
+        })
+        .collect()
+}
+
+/// Parses the search for an index with `mapping`. `None` when the input holds no word
 /// that survives tokenization (nothing can match).
-pub(crate) fn parse(mapping: &Mapping, input: &str) -> Result<Option<Box<dyn Query>>> {
-    let ast =
-        query_grammar::parse_query(input).map_err(|_| invalid("Invalid search query syntax."))?;
+pub(crate) fn parse(
+    mapping: &Mapping,
+    collection: &Collection,
+    query: &SearchQuery<'_>,
+) -> Result<Option<Box<dyn Query>>> {
+    let ast = query_grammar::parse_query(query.text)
+        .map_err(|_| invalid("Invalid search query syntax."))?;
     let mut builder = Builder {
-        mapping,
+        fields: searchable(mapping, collection, query),
         analyzer: mapping.analyzer(),
         terms: 0,
     };
@@ -43,7 +67,7 @@ pub(crate) fn parse(mapping: &Mapping, input: &str) -> Result<Option<Box<dyn Que
 }
 
 struct Builder<'a> {
-    mapping: &'a Mapping,
+    fields: Vec<&'a MappedField>,
     analyzer: TextAnalyzer,
     terms: usize,
 }
@@ -100,7 +124,7 @@ impl Builder<'_> {
         }
         let fields: Vec<Field> = match &literal.field_name {
             Some(name) => {
-                let Some(f) = self.mapping.fields.iter().find(|f| f.name == *name) else {
+                let Some(f) = self.fields.iter().find(|f| f.name == *name) else {
                     return Err(invalid(format!(
                         "Unknown search field \"{name}\"; searchable fields: {}.",
                         self.field_names()
@@ -108,7 +132,7 @@ impl Builder<'_> {
                 };
                 vec![f.field]
             }
-            None => self.mapping.fields.iter().map(|f| f.field).collect(),
+            None => self.fields.iter().map(|f| f.field).collect(),
         };
         let mut per_field = Vec::new();
         for field in fields {
@@ -166,12 +190,7 @@ impl Builder<'_> {
     }
 
     fn field_names(&self) -> String {
-        let names: Vec<_> = self
-            .mapping
-            .fields
-            .iter()
-            .map(|f| f.name.as_str())
-            .collect();
+        let names: Vec<_> = self.fields.iter().map(|f| f.name.as_str()).collect();
         names.join(", ")
     }
 }

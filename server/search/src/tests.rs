@@ -2,6 +2,7 @@
 
 use basalt_core::record::Record;
 use basalt_core::schema::Collection;
+use basalt_core::search::SearchQuery;
 use basalt_core::{Code, Value};
 use serde_json::json;
 
@@ -23,6 +24,22 @@ fn collection(extra: serde_json::Value) -> Collection {
         .unwrap()
         .extend(extra.as_object().unwrap().clone());
     serde_json::from_value(def).unwrap()
+}
+
+/// Parses `text` as a superuser would, against the test collection.
+fn parse(
+    mapping: &Mapping,
+    text: &str,
+) -> basalt_core::Result<Option<Box<dyn tantivy::query::Query>>> {
+    let c = collection(json!({}));
+    query::parse(
+        mapping,
+        &c,
+        &SearchQuery {
+            text,
+            all_fields: true,
+        },
+    )
 }
 
 fn record(id: &str, title: &str, body: &str) -> Record {
@@ -69,7 +86,7 @@ fn bad_queries_are_invalid_search_errors() {
         "a*",
         &vec!["w"; query::MAX_SEARCH_TERMS + 1].join(" "),
     ] {
-        let err = query::parse(&mapping, input)
+        let err = parse(&mapping, input)
             .err()
             .unwrap_or_else(|| panic!("{input}"));
         assert_eq!(err.code, Code::InvalidSearch, "{input}");
@@ -83,9 +100,9 @@ fn bad_queries_are_invalid_search_errors() {
         "a OR b",
         "(a b)^2",
     ] {
-        assert!(query::parse(&mapping, input).unwrap().is_some(), "{input}");
+        assert!(parse(&mapping, input).unwrap().is_some(), "{input}");
     }
-    assert!(query::parse(&mapping, "!!").unwrap().is_none());
+    assert!(parse(&mapping, "!!").unwrap().is_none());
 }
 
 #[test]
@@ -104,7 +121,7 @@ fn an_index_reopens_at_its_committed_sequence_and_only_for_its_mapping() {
     index.upsert(&c, &record("a", "Rust tome", "")).unwrap();
     index.delete("b");
     // Not committed: searches still see the committed state.
-    let q = query::parse(&mapping, "book").unwrap().unwrap();
+    let q = parse(&mapping, "book").unwrap().unwrap();
     assert_eq!(index.search(&*q, 0, 10).unwrap().total, 2);
     drop(index);
 
@@ -112,13 +129,13 @@ fn an_index_reopens_at_its_committed_sequence_and_only_for_its_mapping() {
         .unwrap()
         .unwrap();
     assert_eq!(index.applied(), 7, "uncommitted work is replayed from here");
-    let q = query::parse(&mapping, "book").unwrap().unwrap();
+    let q = parse(&mapping, "book").unwrap().unwrap();
     assert_eq!(index.search(&*q, 0, 10).unwrap().total, 2);
     index.upsert(&c, &record("a", "Rust tome", "")).unwrap();
     index.delete("b");
     index.commit(9).unwrap();
     assert_eq!(index.search(&*q, 0, 10).unwrap().total, 0);
-    let q = query::parse(&mapping, "tome").unwrap().unwrap();
+    let q = parse(&mapping, "tome").unwrap().unwrap();
     let hits = index.search(&*q, 0, 10).unwrap();
     assert_eq!(hits.hits.len(), 1);
     assert_eq!(hits.hits[0].id, "a");
@@ -128,4 +145,27 @@ fn an_index_reopens_at_its_committed_sequence_and_only_for_its_mapping() {
     assert!(CollectionIndex::open(dir.path(), "c1", stemmed, 15 << 20)
         .unwrap()
         .is_none());
+}
+
+#[test]
+fn hidden_fields_are_searched_by_superusers_only() {
+    let mut c = collection(json!({}));
+    c.fields[2].hidden = true;
+    let mapping = Mapping::of(&c).unwrap();
+    let guest = |text| SearchQuery {
+        text,
+        all_fields: false,
+    };
+    let err = query::parse(&mapping, &c, &guest("body:x")).err().unwrap();
+    assert_eq!(err.code, Code::InvalidSearch);
+    let fields = query::searchable(&mapping, &c, &guest("x"));
+    assert_eq!(
+        fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+        ["title"]
+    );
+    let all = SearchQuery {
+        text: "body:x",
+        all_fields: true,
+    };
+    assert!(query::parse(&mapping, &c, &all).unwrap().is_some());
 }

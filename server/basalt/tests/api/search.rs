@@ -348,6 +348,36 @@ async fn results_and_totals_obey_the_list_rule() {
     let body = search(&s, "ruled", &[("search", "rust")]).await;
     assert_eq!(body["totalItems"], 3, "superusers see every hit");
 
+    // A hidden field is searchable by superusers only, and never highlighted for others.
+    s.create_collection(json!({"name": "secretive", "listRule": "",
+        "fields": [{"name": "title", "type": "text", "searchable": true},
+                   {"name": "secret", "type": "text", "searchable": true, "hidden": true}]}))
+        .await;
+    s.create_record(
+        "secretive",
+        json!({"title": "public words", "secret": "swordfish"}),
+    )
+    .await;
+    eventually(&s, "secretive", &[("search", "swordfish")], |b| {
+        b["totalItems"] == 1
+    })
+    .await;
+    let (_, body) = search_as(&s, None, "secretive", &[("search", "swordfish")]).await;
+    assert_eq!(body["totalItems"], 0, "{body}");
+    let (status, body) = search_as(&s, None, "secretive", &[("search", "secret:swordfish")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (_, body) = search_as(
+        &s,
+        None,
+        "secretive",
+        &[("search", "public OR swordfish"), ("searchHighlight", "1")],
+    )
+    .await;
+    assert_eq!(
+        body["items"][0]["@search"]["highlights"],
+        json!({"title": "<mark>public</mark> words"})
+    );
+
     articles(&s, "closed", Value::Null).await;
     let (status, body) = search_as(&s, None, "closed", &[("search", "rust")]).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
@@ -381,7 +411,7 @@ async fn updates_and_deletes_reach_the_index() {
         b["totalItems"] == 1
     })
     .await;
-    assert_eq!(ids(&body), [id.clone()]);
+    assert_eq!(ids(&body), vec![id.clone()]);
     let body = search(&s, "fresh", &[("search", "title:rust")]).await;
     assert_eq!(body["totalItems"], 0, "the old title is gone: {body}");
 

@@ -12,7 +12,7 @@ use super::{FieldsPicker, ListOutput, ListParams, Permit, Principal, Services};
 use crate::filter::{Filter, SortKey};
 use crate::record::Record;
 use crate::schema::Collection;
-use crate::search::{SearchIndex, MAX_SEARCH_HITS, MAX_SEARCH_LEN};
+use crate::search::{SearchIndex, SearchQuery, MAX_SEARCH_HITS, MAX_SEARCH_LEN};
 use crate::{Code, Error, Result, Value};
 
 /// What `list_records` resolved before handing a search over.
@@ -47,8 +47,8 @@ impl Services {
         collection: &Arc<Collection>,
         list: SearchList<'_>,
     ) -> Result<ListOutput> {
-        let query = list.params.search.trim();
-        if query.len() > MAX_SEARCH_LEN {
+        let text = list.params.search.trim();
+        if text.len() > MAX_SEARCH_LEN {
             return Err(Error::new(
                 Code::InvalidSearch,
                 format!("The search query must be at most {MAX_SEARCH_LEN} bytes long."),
@@ -65,6 +65,10 @@ impl Services {
                 Code::Unavailable,
                 "Full-text search is not enabled on this server.",
             ));
+        };
+        let query = &SearchQuery {
+            text,
+            all_fields: permit.is_superuser(),
         };
         let offset = (list.page - 1).saturating_mul(list.per_page);
         let (records, total) = if list.filter.is_none() && list.sort.is_empty() {
@@ -118,7 +122,7 @@ impl Services {
         &self,
         index: &dyn SearchIndex,
         collection: &Arc<Collection>,
-        query: &str,
+        query: &SearchQuery<'_>,
         offset: usize,
         limit: usize,
     ) -> Result<(Vec<Scored>, usize)> {
@@ -142,7 +146,7 @@ impl Services {
         index: &dyn SearchIndex,
         permit: &Permit,
         collection: &Arc<Collection>,
-        query: &str,
+        query: &SearchQuery<'_>,
         list: &SearchList<'_>,
     ) -> Result<Vec<Scored>> {
         let hits = index.search(collection, query, 0, MAX_SEARCH_HITS)?;
