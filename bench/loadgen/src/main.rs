@@ -6,9 +6,11 @@
 //! body are templates: `{n}` is the request counter (`--start` + i, or drawn at
 //! random from `--start..--start+--random-range`), `{id}` is the same number
 //! zero-padded to 15 digits (a valid PocketBase record id), `{r}` an integer in
-//! 0..1000 and `{b}` `true`/`false`, both pseudo-random but derived from `{n}` and
-//! `--seed` only, so two runs (or two servers) get identical data. Prints one JSON
-//! object on stdout.
+//! 0..1000 and `{b}` `true`/`false`, `{text:K}` K words of English-like text (drawn
+//! from a fixed vocabulary with a Zipf-like skew, as natural text is) and `{word}` one
+//! word of that vocabulary's middle frequency band (for search queries), all
+//! pseudo-random but derived from `{n}` and `--seed` only, so two runs (or two servers)
+//! get identical data. Prints one JSON object on stdout.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -72,6 +74,37 @@ enum Seg {
     Id,
     R,
     B,
+    Text(usize),
+    Word,
+}
+
+/// The vocabulary of `{text:K}` and `{word}`, most frequent first.
+const VOCABULARY: &str = include_str!("vocabulary.txt");
+
+fn vocabulary() -> &'static [&'static str] {
+    static WORDS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    WORDS.get_or_init(|| VOCABULARY.split_whitespace().collect())
+}
+
+/// `{text:K}`: K words; word i is drawn with a skew toward the frequent ones.
+fn text(out: &mut String, k: usize, mut h: u64) {
+    let words = vocabulary();
+    for i in 0..k {
+        h = mix(h ^ i as u64);
+        let u = (h >> 11) as f64 / (1u64 << 53) as f64;
+        let idx = ((u * u * u) * words.len() as f64) as usize;
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(words[idx.min(words.len() - 1)]);
+    }
+}
+
+/// `{word}`: a word from the middle of the frequency ranking (not a stop word, not rare).
+fn word(out: &mut String, h: u64) {
+    let words = vocabulary();
+    let (lo, hi) = (words.len() / 8, words.len() / 2);
+    out.push_str(words[lo + (mix(h) as usize) % (hi - lo)]);
 }
 
 fn compile(template: &str) -> Vec<Seg> {
@@ -87,6 +120,15 @@ fn compile(template: &str) -> Vec<Seg> {
         ]
         .into_iter()
         .find(|(p, _)| rest.starts_with(*p));
+        let token = token.or_else(|| {
+            if rest.starts_with("{word}") {
+                return Some(("{word}", Seg::Word));
+            }
+            let k = rest.strip_prefix("{text:")?.split_once('}')?.0;
+            let len = "{text:}".len() + k.len();
+            let seg = Seg::Text(k.parse().ok()?);
+            Some((&rest[..len], seg))
+        });
         if let Some((p, seg)) = token {
             if !lit.is_empty() {
                 out.push(Seg::Lit(std::mem::take(&mut lit)));
@@ -136,6 +178,8 @@ fn render(segs: &[Seg], n: u64, seed: u64, out: &mut String) {
             Seg::Id => write!(out, "{n:015}").unwrap(),
             Seg::R => write!(out, "{}", h % 1000).unwrap(),
             Seg::B => out.push_str(if (h >> 32) & 1 == 1 { "true" } else { "false" }),
+            Seg::Text(k) => text(out, *k, h),
+            Seg::Word => word(out, h),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The Basalt binary's library half: process configuration, wiring of the concrete
-//! engines (sled store) into the services, and [`run`], which serves the API on a
+//! engines (sled store, tantivy search) into the services, and [`run`], which serves the API on a
 //! given listener until a shutdown signal — so tests start the real server on
 //! `127.0.0.1:0`.
 //!
@@ -17,6 +17,7 @@ use std::time::Duration;
 use anyhow::Context;
 use basalt_api::{AppState, HttpLimits, InstallToken};
 use basalt_core::service::{Limits, Services};
+use basalt_search::{Indexer, SearchEngine, SearchOptions};
 use basalt_storage::{SledOptions, SledStore};
 use poem::listener::{Acceptor, TcpAcceptor};
 use poem::Server;
@@ -30,6 +31,10 @@ pub struct Config {
     pub cache_bytes: u64,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Indexing memory of each collection's search index writer, in bytes.
+    pub search_writer_bytes: usize,
+    /// How long the search indexer gathers changes before a commit.
+    pub search_commit_interval: Duration,
 }
 
 impl Default for Config {
@@ -38,6 +43,8 @@ impl Default for Config {
             dir: PathBuf::from("basalt_data"),
             cache_bytes: 64 << 20,
             max_body_bytes: 32 << 20,
+            search_writer_bytes: 50 << 20,
+            search_commit_interval: Duration::from_millis(200),
         }
     }
 }
@@ -65,6 +72,27 @@ pub fn open_services(config: &Config) -> anyhow::Result<Arc<Services>> {
         services.attach_oauth_http(Arc::new(oauth_http::ReqwestOAuthHttp::new(runtime)?));
     }
     Ok(Arc::new(services))
+}
+
+/// Opens the search engine under `<dir>/search/`.
+pub fn open_search(config: &Config) -> anyhow::Result<Arc<SearchEngine>> {
+    let options = SearchOptions {
+        writer_bytes: config.search_writer_bytes,
+        commit_interval: config.search_commit_interval,
+    };
+    let root = config.dir.join("search");
+    let engine = SearchEngine::open(&root, options)
+        .with_context(|| format!("opening the search indexes in {}", root.display()))?;
+    Ok(Arc::new(engine))
+}
+
+/// Wires full-text search into `services` and starts the indexer that follows the
+/// change log (replaying what the indexes missed).
+fn start_search(services: &Arc<Services>, config: &Config) -> anyhow::Result<Indexer> {
+    let engine = open_search(config)?;
+    services.set_search_index(engine.clone());
+    Indexer::start(engine, services.clone())
+        .map_err(|e| anyhow::anyhow!("starting the search indexer: {e}"))
 }
 
 /// The secret that signs auth tokens lives in the data directory, so that a backup of
@@ -123,6 +151,11 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let indexer = tokio::task::spawn_blocking({
+        let (services, config) = (services.clone(), config.clone());
+        move || start_search(&services, &config)
+    })
+    .await??;
     let install = first_run_token(&services).await?;
     let acceptor = TcpAcceptor::from_tokio(listener)?;
     let addr = acceptor
@@ -150,6 +183,7 @@ pub async fn serve(
         )
         .await;
     housekeeping.abort();
+    tokio::task::spawn_blocking(move || indexer.stop()).await?;
     served?;
     Ok(())
 }

@@ -48,6 +48,7 @@ codes! {
     InvalidFilter => BadRequest, "invalid_filter", "Invalid filter parameters.";
     InvalidSort => BadRequest, "invalid_sort", "Invalid sort parameters.";
     InvalidExpand => BadRequest, "invalid_expand", "Invalid expand parameters.";
+    InvalidSearch => BadRequest, "invalid_search", "Invalid search parameters.";
     InvalidFields => BadRequest, "invalid_fields", "Invalid fields parameters.";
     InvalidBody => BadRequest, "invalid_body", "Failed to load the submitted data due to invalid formatting.";
     InvalidCredentials => BadRequest, "invalid_credentials", "Failed to authenticate.";

@@ -1,6 +1,6 @@
 //! The heart of Basalt: the collection schema model and its validation, record values
 //! and their codec, ids, the filter language, the error-code table, the port traits the
-//! engines implement (record store), and the services that use them.
+//! engines implement (record store, search index), and the services that use them.
 //!
 //! This crate does no IO of its own and must never depend on poem, sled, tantivy or
 //! casbin: concrete engines live in their own crates and are wired by the binary.
@@ -15,6 +15,7 @@ pub mod oauth_http;
 pub mod policy;
 pub mod record;
 pub mod schema;
+pub mod search;
 pub mod service;
 pub mod settings;
 pub mod store;

@@ -20,6 +20,8 @@ pub async fn list_records(
         skip_total: matches!(param(r, "skipTotal"), "1" | "true"),
         expand: param(r, "expand").to_owned(),
         fields: param(r, "fields").to_owned(),
+        search: param(r, "search").to_owned(),
+        search_highlight: matches!(param(r, "searchHighlight"), "1" | "true"),
     };
     let out = ctx
         .run(move |s, who, request| {

@@ -9,3 +9,4 @@ mod mail;
 mod oauth2;
 mod records;
 mod settings;
+mod search;

@@ -93,6 +93,10 @@ pub struct Collection {
     /// Auth collections only (`passwordAuth`, `authToken`, `otp`, …).
     #[serde(flatten)]
     pub auth_options: AuthOptions,
+    /// Basalt: the language whose stemmer full-text search applies to this collection's
+    /// searchable fields (one of [`crate::search::LANGUAGES`]); empty = no stemming.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub search_language: String,
     #[serde(default)]
     pub created: String,
     #[serde(default)]
@@ -127,6 +131,11 @@ impl Collection {
 
     pub fn field_by_id(&self, id: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.id == id)
+    }
+
+    /// The fields full-text search indexes.
+    pub fn searchable_fields(&self) -> impl Iterator<Item = &Field> {
+        self.fields.iter().filter(|f| f.kind.searchable())
     }
 
     pub fn is_auth(&self) -> bool {

@@ -103,6 +103,7 @@ pub fn validate_collection(
         report(key, problem.map(one));
     }
     report("indexes", indexes::check(c, old, catalog));
+    report("searchLanguage", check_search_language(c).map(one));
     if c.is_auth() {
         for (path, err) in auth::check(c, old, catalog) {
             errs.push(path, err);
@@ -111,6 +112,21 @@ pub fn validate_collection(
     errs.into_result(message)?;
     changes::assign_slots(c, old);
     Ok(old.map(|o| changes::changes(o, c)).unwrap_or_default())
+}
+
+/// Basalt's `searchLanguage` must name a stemmer full-text search has.
+fn check_search_language(c: &Collection) -> Option<FieldError> {
+    let lang = c.search_language.as_str();
+    if lang.is_empty() || crate::search::LANGUAGES.contains(&lang) {
+        return None;
+    }
+    Some(FieldError::new(
+        "validation_invalid_search_language",
+        format!(
+            "Unknown search language; use one of: {}.",
+            crate::search::LANGUAGES.join(", ")
+        ),
+    ))
 }
 
 /// PocketBase's normalization before validation: ids, field list, system fields and

@@ -16,6 +16,7 @@ mod policies;
 mod principal;
 mod records;
 mod settings;
+mod search;
 mod signal;
 
 pub use access::{Action, Permit};
@@ -34,9 +35,10 @@ pub use signal::DurableSignal;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 
 use crate::schema::{Catalog, Collection};
+use crate::search::SearchIndex;
 use crate::store::RecordStore;
 use crate::{Code, Error, Result};
 
@@ -90,6 +92,8 @@ pub struct Services {
     settings: ArcSwap<crate::settings::Settings>,
     mailer: Option<Arc<dyn crate::mail::Mailer>>,
     oauth_http: Option<Arc<dyn crate::oauth_http::OAuthHttp>>,
+    /// The full-text search engine, wired in by the binary (see `set_search_index`).
+    search: RwLock<Option<Arc<dyn SearchIndex>>>,
     pub limits: Limits,
 }
 
@@ -115,6 +119,7 @@ impl Services {
             settings: ArcSwap::from_pointee(settings),
             mailer: None,
             oauth_http: None,
+            search: RwLock::new(None),
             limits,
         };
         services.ensure_superusers()?;

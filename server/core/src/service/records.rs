@@ -23,6 +23,10 @@ pub struct ListParams {
     pub skip_total: bool,
     pub expand: String,
     pub fields: String,
+    /// Basalt: full-text search terms; ranks results by relevance (see `service::search`).
+    pub search: String,
+    /// Basalt: with `search`, add `@search: {score, highlights}` to each item.
+    pub search_highlight: bool,
 }
 
 /// PocketBase's list envelope.
@@ -94,6 +98,17 @@ impl Services {
             Some(n) => n.min(self.limits.max_per_page),
         };
         let shape = self.parse_shape(collection, &params.expand, &params.fields)?;
+        if !params.search.trim().is_empty() {
+            let list = super::search::SearchList {
+                params,
+                filter,
+                sort,
+                page,
+                per_page,
+                shape,
+            };
+            return self.search_records(who, permit, collection, list);
+        }
         let count_key = format!(
             "{}\u{0}{}\u{0}{}",
             params.filter,
@@ -318,7 +333,7 @@ impl Services {
         Ok(record)
     }
 
-    fn parse_shape(
+    pub(super) fn parse_shape(
         &self,
         collection: &Arc<Collection>,
         expand: &str,
@@ -330,7 +345,7 @@ impl Services {
         Ok((expand, fields))
     }
 
-    fn render(
+    pub(super) fn render(
         &self,
         who: &Principal,
         collection: &Arc<Collection>,
