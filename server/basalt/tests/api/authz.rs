@@ -474,3 +474,49 @@ async fn policy_api_validates_and_is_superuser_only() {
     assert_eq!(editor["members"], 1);
     w.s.shutdown().await;
 }
+
+#[tokio::test]
+async fn search_results_pass_the_same_gate() {
+    let w = world().await;
+    w.s.create_collection(json!({
+        "name": "memos",
+        "fields": [{"name": "body", "type": "text", "searchable": true}, {"name": "owner", "type": "text"}],
+        "listRule": "owner = @request.auth.id",
+    }))
+    .await;
+    for (owner, body) in [
+        (&w.alice_id, "granite quarry"),
+        (&w.alice_id, "granite slab"),
+        (&w.bob_id, "granite dust"),
+    ] {
+        w.s.create_record("memos", json!({"owner": owner, "body": body}))
+            .await;
+    }
+    let (status, body) = w
+        .s
+        .call(
+            Method::POST,
+            "/api/policies",
+            Some(json!({"role": "auditor", "collection": "memos", "action": "list", "condition": ""})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let path = "/api/collections/memos/records?search=granite";
+    // the index follows the change log; wait until every record is searchable
+    let mut seen = 0;
+    for _ in 0..100 {
+        seen = w.s.call(Method::GET, path, None).await.1["totalItems"]
+            .as_i64()
+            .unwrap_or(0);
+        if seen == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, 3, "records never became searchable");
+    // alice sees her own; bob is an auditor (editor inherits it) and sees all
+    for (who, n) in [("guest", 0), ("alice", 2), ("bob", 3), ("su", 3)] {
+        cell(&w, who, Method::GET, path, None, 200, Some(n)).await;
+    }
+    w.s.shutdown().await;
+}

@@ -8,5 +8,5 @@ mod kit;
 mod mail;
 mod oauth2;
 mod records;
-mod settings;
 mod search;
+mod settings;

@@ -15,8 +15,8 @@ mod oauth2;
 mod policies;
 mod principal;
 mod records;
-mod settings;
 mod search;
+mod settings;
 mod signal;
 
 pub use access::{Action, Permit};
