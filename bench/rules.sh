@@ -58,17 +58,20 @@ run_server() {
   done
   # Setup: users (the measured owner, a reader, others), notes, rules or policies.
   python3 - "$name" "$url" "$EMAIL" "$PASSWORD" "$NOTES" > "$dir/tokens" <<'PY' || die "$name: setup failed"
-import json, sys, urllib.request
+import json, sys, urllib.error, urllib.request
 name, url, email, password, notes = sys.argv[1:]
 def call(method, path, body=None, token=None):
     req = urllib.request.Request(url + path, method=method,
         data=None if body is None else json.dumps(body).encode(),
         headers={"Content-Type": "application/json", **({"Authorization": token} if token else {})})
-    with urllib.request.urlopen(req, timeout=60) as r:
-        t = r.read()
-        return json.loads(t) if t else None
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            t = r.read()
+            return json.loads(t) if t else None
+    except urllib.error.HTTPError as e:
+        sys.exit(f"{method} {path}: {e.code} {e.read().decode()}")
 su = call("POST", "/api/collections/_superusers/auth-with-password", {"identity": email, "password": password})["token"]
-call("POST", "/api/collections", {"name": "users", "type": "auth", "createRule": "",
+call("POST", "/api/collections", {"name": "members", "type": "auth", "createRule": "",
      "fields": [{"name": "reader", "type": "bool"}]}, su)
 owner_rule = "owner = @request.auth.id"
 call("POST", "/api/collections", {"name": "notes", "fields": [
@@ -79,14 +82,14 @@ call("POST", "/api/collections", {"name": "docs", "fields": [
     {"name": "title", "type": "text"}, {"name": "n", "type": "number"}], "listRule": role_rule}, su)
 ids, tokens = [], []
 for who in ("owner", "reader", "other"):
-    u = call("POST", "/api/collections/users/records", {"email": f"{who}@example.com", "password": "password123",
+    u = call("POST", "/api/collections/members/records", {"email": f"{who}@example.com", "password": "password123",
              "passwordConfirm": "password123", "reader": who == "reader"}, su)
     ids.append(u["id"])
-    tokens.append(call("POST", "/api/collections/users/auth-with-password",
+    tokens.append(call("POST", "/api/collections/members/auth-with-password",
                        {"identity": f"{who}@example.com", "password": "password123"})["token"])
 if name == "basalt":
     call("POST", "/api/policies", {"role": "reader", "collection": "docs", "action": "list", "condition": ""}, su)
-    call("POST", "/api/roles/links", {"role": "reader", "collection": "users", "record": ids[1]}, su)
+    call("POST", "/api/roles/links", {"role": "reader", "collection": "members", "record": ids[1]}, su)
 print(su); print(tokens[0]); print(tokens[1]); print(ids[0]); print(ids[2])
 PY
   local su owner reader owner_id other_id
@@ -102,7 +105,7 @@ PY
   phase() { # phase LABEL TOKEN PATH
     "$LOADGEN_BIN" --url "$base/$3" -H "Authorization: $2" -c "$C_LIST" -n "$LISTS" -d "$PHASE_SECONDS" > "$dir/$1.json" \
       || die "$name: $1"
-    RPS[$name.$1]="$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(f"{r[\"rps\"]:.0f} {r[\"p99_ms\"]:.2f} {r[\"errors\"]}")' "$dir/$1.json")"
+    RPS[$name.$1]="$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("%.0f %.2f %d" % (r["rps"], r["p99_ms"], r["errors"]))' "$dir/$1.json")"
     log "$name $1: ${RPS[$name.$1]} (req/s, p99 ms, errors)"
   }
   phase superuser "$su" "notes/records?perPage=20"
