@@ -142,6 +142,11 @@ impl Error {
         }
     }
 
+    /// A validation error with one field problem.
+    pub fn invalid_field(message: &str, field: &str, code: &str, text: &str) -> Error {
+        Error::validation(message, BTreeMap::new()).with_field(field, FieldError::new(code, text))
+    }
+
     pub fn with_field(mut self, field: impl Into<String>, err: FieldError) -> Error {
         self.data.insert(field.into(), err);
         self

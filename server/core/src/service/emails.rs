@@ -3,7 +3,6 @@
 //! they succeed alike and return the mail to send (if any) for the caller to send in
 //! the background.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::{json, Map, Value as Json};
@@ -18,7 +17,7 @@ use crate::schema::auth_options::EmailTemplate;
 use crate::schema::Collection;
 use crate::store::Write;
 use crate::value::Value;
-use crate::{ids, Code, Error, FieldError, Result};
+use crate::{ids, Code, Error, Result};
 
 /// The system collection of pending one-time passwords.
 pub const OTPS: &str = "_otps";
@@ -34,12 +33,11 @@ fn text<'a>(c: &Collection, r: &'a Record, field: &str) -> &'a str {
 }
 
 fn invalid_token() -> Error {
-    Error::validation(
+    Error::invalid_field(
         "An error occurred while validating the submitted data.",
-        BTreeMap::from([(
-            "token".to_owned(),
-            FieldError::new("validation_invalid_token", "Invalid or expired token."),
-        )]),
+        "token",
+        "validation_invalid_token",
+        "Invalid or expired token.",
     )
 }
 
@@ -265,12 +263,11 @@ impl Services {
         require_email("newEmail", new_email)?;
         let taken = self.find_by_email(ac, new_email)?.is_some();
         if taken || text(c, record, "email").eq_ignore_ascii_case(new_email) {
-            return Err(Error::validation(
+            return Err(Error::invalid_field(
                 "An error occurred while validating the submitted data.",
-                BTreeMap::from([(
-                    "newEmail".to_owned(),
-                    FieldError::new("validation_invalid_new_email", "Invalid new email address."),
-                )]),
+                "newEmail",
+                "validation_invalid_new_email",
+                "Invalid new email address.",
             ));
         }
         let o = &c.auth_options;
@@ -301,15 +298,11 @@ impl Services {
         require_auth(c)?;
         let (record, claims) = self.token_record(c, token, EMAIL_CHANGE)?;
         if !auth::verify_password(password, text(c, &record, "password")) {
-            return Err(Error::validation(
+            return Err(Error::invalid_field(
                 "An error occurred while validating the submitted data.",
-                BTreeMap::from([(
-                    "password".to_owned(),
-                    FieldError::new(
-                        "validation_invalid_password",
-                        "Missing or invalid auth record password.",
-                    ),
-                )]),
+                "password",
+                "validation_invalid_password",
+                "Missing or invalid auth record password.",
             ));
         }
         let new_email = claims.new_email.unwrap_or_default();

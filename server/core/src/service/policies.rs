@@ -1,7 +1,7 @@
 //! Roles and policies: persistence in the `_policies` and `_roles` system collections,
 //! loading into the [`PolicyEngine`], the per-caller caches, and the superuser API.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -322,15 +322,11 @@ impl Services {
                 && p.action == action
                 && p.condition == condition
         }) {
-            return Err(Error::validation(
+            return Err(Error::invalid_field(
                 "Failed to save the policy.",
-                BTreeMap::from([(
-                    "role".to_owned(),
-                    crate::FieldError::new(
-                        "validation_not_unique",
-                        "The same policy already exists.",
-                    ),
-                )]),
+                "role",
+                "validation_not_unique",
+                "The same policy already exists.",
             ));
         }
         let policy = Policy {
@@ -435,27 +431,19 @@ impl Services {
         errors.into_result("Failed to save the role assignment.")?;
         let (_, links) = self.read_policies()?;
         if links.iter().any(|l| l.subject == subject && l.role == role) {
-            return Err(Error::validation(
+            return Err(Error::invalid_field(
                 "Failed to save the role assignment.",
-                BTreeMap::from([(
-                    "role".to_owned(),
-                    crate::FieldError::new(
-                        "validation_not_unique",
-                        "The subject already has this role.",
-                    ),
-                )]),
+                "role",
+                "validation_not_unique",
+                "The subject already has this role.",
             ));
         }
         if subject == role || reaches(&links, role, &subject) {
-            return Err(Error::validation(
+            return Err(Error::invalid_field(
                 "Failed to save the role assignment.",
-                BTreeMap::from([(
-                    "role".to_owned(),
-                    crate::FieldError::new(
-                        "validation_role_cycle",
-                        "The role would inherit from itself.",
-                    ),
-                )]),
+                "role",
+                "validation_role_cycle",
+                "The role would inherit from itself.",
             ));
         }
         let link = RoleLink {
