@@ -134,6 +134,8 @@ fn check_search_language(c: &Collection) -> Option<FieldError> {
 fn prepare(c: &mut Collection, old: Option<&Collection>, catalog: &Catalog) {
     let kind = kind_name(c.kind);
     c.fields = fields_list::normalize(std::mem::take(&mut c.fields));
+    // One clock reading: a new collection's `created` and `updated` are equal.
+    let now = time::now();
     match old {
         Some(o) => {
             c.id = o.id.clone();
@@ -143,10 +145,10 @@ fn prepare(c: &mut Collection, old: Option<&Collection>, catalog: &Catalog) {
             if c.id.is_empty() {
                 c.id = unused_collection_id(&format!("{kind}{}", c.name), catalog);
             }
-            c.created = time::now();
+            c.created = now.clone();
         }
     }
-    c.updated = time::now();
+    c.updated = now;
     if c.kind != CollectionType::View {
         fields_list::ensure_system_fields(c);
     }
