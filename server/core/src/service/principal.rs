@@ -124,15 +124,11 @@ impl Services {
             ));
         }
         if !(0..=MAX_IMPERSONATE_SECS).contains(&duration) {
-            return Err(Error::validation(
+            return Err(Error::invalid_field(
                 "An error occurred while validating the submitted data.",
-                std::collections::BTreeMap::from([(
-                    "duration".to_owned(),
-                    crate::FieldError::new(
-                        "validation_max_less_equal_than_required",
-                        format!("Must be between 0 and {MAX_IMPERSONATE_SECS}."),
-                    ),
-                )]),
+                "duration",
+                "validation_max_less_equal_than_required",
+                &format!("Must be between 0 and {MAX_IMPERSONATE_SECS}."),
             ));
         }
         let record = self
@@ -152,20 +148,18 @@ impl Services {
         Ok(serde_json::json!({ "token": token, "record": rendered }))
     }
 
-    /// Finds the auth record of `collection` whose `email` is `identity`.
-    pub fn find_by_email(
+    /// The first record of `collection` matching `expr` with `params`.
+    pub(super) fn find_first(
         &self,
         collection: &Arc<Collection>,
-        identity: &str,
+        expr: &str,
+        params: &[(&str, &str)],
     ) -> Result<Option<Record>> {
-        let mut params = Map::new();
-        params.insert("identity".into(), Json::String(identity.to_owned()));
-        let filter = Filter::compile(
-            "email = {:identity}",
-            collection,
-            &self.catalog(),
-            Some(&params),
-        )?;
+        let mut map = Map::new();
+        for (k, v) in params {
+            map.insert((*k).to_owned(), Json::String((*v).to_owned()));
+        }
+        let filter = Filter::compile(expr, collection, &self.catalog(), Some(&map))?;
         let query = Query {
             filter: Some(filter),
             limit: 1,
@@ -177,6 +171,15 @@ impl Services {
             .records
             .into_iter()
             .next())
+    }
+
+    /// Finds the auth record of `collection` whose `email` is `identity`.
+    pub fn find_by_email(
+        &self,
+        collection: &Arc<Collection>,
+        identity: &str,
+    ) -> Result<Option<Record>> {
+        self.find_first(collection, "email = {:identity}", &[("identity", identity)])
     }
 
     /// Password auth: the same 400 for an unknown identity and a wrong password, after
@@ -238,26 +241,8 @@ impl Services {
             if collection.field_pos(field).is_none() {
                 continue;
             }
-            let mut params = Map::new();
-            params.insert("identity".into(), Json::String(identity.to_owned()));
-            let filter = Filter::compile(
-                &format!("{field} = {{:identity}}"),
-                collection,
-                &self.catalog(),
-                Some(&params),
-            )?;
-            let query = Query {
-                filter: Some(filter),
-                limit: 1,
-                ..Query::default()
-            };
-            if let Some(r) = self
-                .store
-                .query(collection, &query)?
-                .records
-                .into_iter()
-                .next()
-            {
+            let expr = format!("{field} = {{:identity}}");
+            if let Some(r) = self.find_first(collection, &expr, &[("identity", identity)])? {
                 return Ok(Some(r));
             }
         }

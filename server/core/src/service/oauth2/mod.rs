@@ -26,11 +26,10 @@ use serde_json::{json, Map, Value as Json};
 
 use super::mfa::AuthOutcome;
 use super::{Principal, Services};
-use crate::filter::{Filter, RequestInfo};
+use crate::filter::RequestInfo;
 use crate::oauth_http::OAuthHttp;
 use crate::record::Record;
 use crate::schema::Collection;
-use crate::store::Query;
 use crate::value::Value;
 use crate::{ids, Code, Error, FieldError, Result};
 
@@ -173,31 +172,6 @@ impl Services {
         let collection: Collection = serde_json::from_value(definition).map_err(Error::internal)?;
         self.create_collection_unchecked(collection)?;
         Ok(())
-    }
-
-    /// The first record of `collection` matching `expr` with `params`.
-    pub(super) fn find_first(
-        &self,
-        collection: &Arc<Collection>,
-        expr: &str,
-        params: &[(&str, &str)],
-    ) -> Result<Option<Record>> {
-        let mut map = Map::new();
-        for (k, v) in params {
-            map.insert((*k).to_owned(), Json::String((*v).to_owned()));
-        }
-        let filter = Filter::compile(expr, collection, &self.catalog(), Some(&map))?;
-        let query = Query {
-            filter: Some(filter),
-            limit: 1,
-            ..Query::default()
-        };
-        Ok(self
-            .store
-            .query(collection, &query)?
-            .records
-            .into_iter()
-            .next())
     }
 
     /// The `oauth2` part of `auth-methods`: each usable provider with a fresh `state`
