@@ -123,7 +123,7 @@ pub fn query_map(req: &Request) -> Map<String, Json> {
     map
 }
 
-fn form_pairs(s: &str) -> Vec<(String, String)> {
+pub(crate) fn form_pairs(s: &str) -> Vec<(String, String)> {
     s.split('&')
         .filter(|p| !p.is_empty())
         .map(|pair| {

@@ -29,15 +29,20 @@ pub fn status_of(kind: Kind) -> StatusCode {
     }
 }
 
+/// The JSON envelope of `e`: `{status, message, data, code}`.
+pub fn envelope(e: &Error) -> serde_json::Value {
+    json!({
+        "status": status_of(e.kind()).as_u16(),
+        "message": e.message,
+        "data": nest(&e.data),
+        "code": e.code.as_str(),
+    })
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = status_of(self.0.kind());
-        let body = json!({
-            "status": status.as_u16(),
-            "message": self.0.message,
-            "data": nest(&self.0.data),
-            "code": self.0.code.as_str(),
-        });
+        let body = envelope(&self.0);
         Response::builder()
             .status(status)
             .content_type("application/json")

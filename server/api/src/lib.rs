@@ -5,6 +5,7 @@
 
 mod admin;
 mod auth;
+mod batch;
 mod collections;
 mod context;
 mod cors;
@@ -62,6 +63,7 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         .at("/_/", get(admin::serve))
         .at("/_/*path", get(admin::serve))
         .at("/api/health", get(health::health).head(health::health))
+        .at("/api/batch", post(batch::batch))
         .at(
             "/api/collections",
             get(collections::list_collections).post(collections::create_collection),

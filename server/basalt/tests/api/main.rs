@@ -2,6 +2,7 @@
 
 mod auth;
 mod authz;
+mod batch;
 mod collections;
 mod install;
 mod kit;

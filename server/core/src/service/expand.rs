@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value as Json};
 
 use super::{Limits, Principal, Services};
+use crate::filter::Lookup;
 use crate::record::render::{record_to_json, RenderOptions};
 use crate::record::Record;
 use crate::schema::{Collection, FieldKind};
@@ -165,6 +166,7 @@ impl Services {
     /// that would become empty makes the whole delete fail.
     pub(super) fn delete_writes(
         &self,
+        view: &dyn Lookup,
         collection: &Arc<Collection>,
         old: Record,
     ) -> Result<Vec<Write>> {
@@ -177,7 +179,7 @@ impl Services {
             let (coll, rec) = deleted[next].clone();
             next += 1;
             for (ref_coll, pos) in catalog.relations_to(&coll.id) {
-                for referrer in self.store.referencing(&ref_coll, pos, rec.id())? {
+                for referrer in view.referencing(&ref_coll, pos, rec.id())? {
                     let key = (ref_coll.id.clone(), referrer.id().to_owned());
                     if deleted
                         .iter()

@@ -4,6 +4,7 @@
 //! (the store blocks); the api crate calls them from `spawn_blocking`.
 
 mod access;
+mod batch;
 mod collections;
 mod counts;
 mod emails;
@@ -20,6 +21,7 @@ mod settings;
 mod signal;
 
 pub use access::{Action, Permit};
+pub use batch::{BatchAction, BatchFailure, BatchOp, BatchResult};
 pub use emails::OTPS;
 pub use fields::FieldsPicker;
 pub use mfa::{AuthOutcome, MFAS};

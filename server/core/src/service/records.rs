@@ -6,7 +6,7 @@ use serde_json::{Map, Value as Json};
 
 use super::expand::ExpandTree;
 use super::{Action, FieldsPicker, Pending, Permit, Principal, Services};
-use crate::filter::{superuser_only_prefix, Filter, SortKey};
+use crate::filter::{superuser_only_prefix, Filter, Lookup, SortKey};
 use crate::record::input::{apply_input_as, Access, Input};
 use crate::record::Record;
 use crate::schema::Collection;
@@ -48,7 +48,7 @@ pub struct Shape {
 }
 
 /// Conflicting concurrent updates are retried this many times before giving up.
-const MAX_WRITE_RETRIES: usize = 16;
+pub(super) const MAX_WRITE_RETRIES: usize = 16;
 
 impl Services {
     pub fn list_records(
@@ -164,7 +164,7 @@ impl Services {
         shape: &Shape,
     ) -> Result<Json> {
         permit.check(collection, Action::View)?;
-        let record = self.visible_record(permit, collection, id)?;
+        let record = self.visible_record(self.store(), permit, collection, id)?;
         let shape = self.parse_shape(collection, &shape.expand, &shape.fields)?;
         self.render(who, collection, &record, &shape)
     }
@@ -179,13 +179,7 @@ impl Services {
     ) -> Result<(Json, Pending)> {
         permit.check(collection, Action::Create)?;
         let shape = self.parse_shape(collection, &shape.expand, &shape.fields)?;
-        let record = self.input_for_create(permit, collection, body)?;
-        if !permit.allows(&record, self.store())? {
-            return Err(Error::new(
-                Code::ValidationFailed,
-                "Failed to create record.",
-            ));
-        }
+        let record = self.prepare_create(self.store(), permit, collection, body)?;
         let pending = self.commit(vec![Write::Create {
             collection: collection.clone(),
             record: record.clone(),
@@ -205,19 +199,7 @@ impl Services {
         permit.check(collection, Action::Update)?;
         let shape = self.parse_shape(collection, &shape.expand, &shape.fields)?;
         for _ in 0..MAX_WRITE_RETRIES {
-            let old = self.visible_record(permit, collection, id)?;
-            let input = Input {
-                access: self.access_to(permit, collection, &old)?,
-                new_files: &[],
-            };
-            let new = apply_input_as(
-                collection,
-                Some(&old),
-                body,
-                self.store(),
-                &self.catalog(),
-                &input,
-            )?;
+            let (old, new) = self.prepare_update(self.store(), permit, collection, id, body)?;
             let write = Write::Update {
                 collection: collection.clone(),
                 old,
@@ -229,10 +211,7 @@ impl Services {
                 Err(e) => return Err(e),
             }
         }
-        Err(Error::new(
-            Code::Conflict,
-            "The record is being changed by others; try again.",
-        ))
+        Err(busy())
     }
 
     pub fn delete_record(
@@ -243,24 +222,70 @@ impl Services {
     ) -> Result<Pending> {
         permit.check(collection, Action::Delete)?;
         for _ in 0..MAX_WRITE_RETRIES {
-            let old = self.visible_record(permit, collection, id)?;
-            let writes = self.delete_writes(collection, old)?;
+            let writes = self.prepare_delete(self.store(), permit, collection, id)?;
             match self.commit(writes) {
                 Ok(pending) => return Ok(pending),
                 Err(e) if e.code == Code::Conflict => continue,
                 Err(e) => return Err(e),
             }
         }
-        Err(Error::new(
-            Code::Conflict,
-            "The record is being changed by others; try again.",
-        ))
+        Err(busy())
+    }
+
+    /// The record a create would store, checked against the permit, reading related
+    /// records through `view` (the store, or a batch's pending writes over it).
+    pub(super) fn prepare_create(
+        &self,
+        view: &dyn Lookup,
+        permit: &Permit,
+        collection: &Arc<Collection>,
+        body: &Map<String, Json>,
+    ) -> Result<Record> {
+        let record = self.input_for_create(view, permit, collection, body)?;
+        if !permit.allows(&record, view)? {
+            return Err(Error::new(
+                Code::ValidationFailed,
+                "Failed to create record.",
+            ));
+        }
+        Ok(record)
+    }
+
+    /// The old and new versions of an update of the record `id`, read through `view`.
+    pub(super) fn prepare_update(
+        &self,
+        view: &dyn Lookup,
+        permit: &Permit,
+        collection: &Arc<Collection>,
+        id: &str,
+        body: &Map<String, Json>,
+    ) -> Result<(Record, Record)> {
+        let old = self.visible_record(view, permit, collection, id)?;
+        let input = Input {
+            access: self.access_to(view, permit, collection, &old)?,
+            new_files: &[],
+        };
+        let new = apply_input_as(collection, Some(&old), body, view, &self.catalog(), &input)?;
+        Ok((old, new))
+    }
+
+    /// The writes deleting the record `id` (with cascades), read through `view`.
+    pub(super) fn prepare_delete(
+        &self,
+        view: &dyn Lookup,
+        permit: &Permit,
+        collection: &Arc<Collection>,
+        id: &str,
+    ) -> Result<Vec<Write>> {
+        let old = self.visible_record(view, permit, collection, id)?;
+        self.delete_writes(view, collection, old)
     }
 
     /// The access level of the caller on `record`: superuser, manager (an auth
     /// collection's `manageRule` matches), or default.
     fn access_to(
         &self,
+        view: &dyn Lookup,
         permit: &Permit,
         collection: &Arc<Collection>,
         record: &Record,
@@ -278,7 +303,7 @@ impl Services {
             return Ok(Access::Manager);
         }
         let filter = Filter::compile(rule, collection, &self.catalog(), None)?;
-        Ok(if filter.matches(record, self.store(), permit.request())? {
+        Ok(if filter.matches(record, view, permit.request())? {
             Access::Manager
         } else {
             Access::Default
@@ -289,6 +314,7 @@ impl Services {
     /// (`verified`, …) is accepted when the `manageRule` matches the result.
     pub(super) fn input_for_create(
         &self,
+        view: &dyn Lookup,
         permit: &Permit,
         collection: &Arc<Collection>,
         body: &Map<String, Json>,
@@ -299,7 +325,7 @@ impl Services {
                 access,
                 new_files: &[],
             };
-            apply_input_as(collection, None, body, self.store(), &catalog, &input)
+            apply_input_as(collection, None, body, view, &catalog, &input)
         };
         if permit.is_superuser() {
             return apply(Access::Superuser);
@@ -309,7 +335,7 @@ impl Services {
             return first;
         }
         match apply(Access::Manager) {
-            Ok(record) if self.access_to(permit, collection, &record)? == Access::Manager => {
+            Ok(record) if self.access_to(view, permit, collection, &record)? == Access::Manager => {
                 Ok(record)
             }
             _ => first,
@@ -319,15 +345,15 @@ impl Services {
     /// The record `id`, or 404 when it is missing or the permit's condition hides it.
     fn visible_record(
         &self,
+        view: &dyn Lookup,
         permit: &Permit,
         collection: &Arc<Collection>,
         id: &str,
     ) -> Result<Record> {
-        let record = self
-            .store
+        let record = view
             .get(collection, id)?
             .ok_or_else(|| Error::from_code(Code::RecordNotFound))?;
-        if !permit.allows(&record, self.store())? {
+        if !permit.allows(&record, view)? {
             return Err(Error::from_code(Code::RecordNotFound));
         }
         Ok(record)
@@ -360,4 +386,12 @@ impl Services {
         }
         Ok(shape.1.apply(Json::Object(json)))
     }
+}
+
+/// Every retry of a write lost to concurrent writers.
+pub(super) fn busy() -> Error {
+    Error::new(
+        Code::Conflict,
+        "The record is being changed by others; try again.",
+    )
 }
