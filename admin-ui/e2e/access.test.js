@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { launch, shot } from './lib/browser.js';
+import { smtpSink } from './lib/smtp-sink.js';
 import { startServer } from './lib/server.js';
 
 const EMAIL = 'admin@example.com';
@@ -14,6 +15,7 @@ let server;
 let browser;
 let page;
 let su;
+let sink;
 const consoleErrors = [];
 
 async function call(method, path, body, token = su) {
@@ -33,6 +35,7 @@ async function aliceToken() {
 }
 
 before(async () => {
+  sink = await smtpSink();
   server = await startServer();
   const install = server.installUrl.split('/install/')[1];
   assert.equal((await call('POST', '/api/collections/_superusers/records', { email: EMAIL, password: PASSWORD, passwordConfirm: PASSWORD }, install)).status, 200);
@@ -67,6 +70,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.stop();
+  await sink?.close();
 });
 
 test('assign a role to a user and open a collection to it with a policy', async () => {
@@ -146,6 +150,7 @@ test('settings: inline errors, persisted after reload, secrets write-only', asyn
   await page.getByRole('link', { name: /Mail/ }).click();
   await page.getByLabel('Send through an SMTP server').check();
   await page.locator('#s-smtpHost').fill('127.0.0.1');
+  await page.locator('#s-smtpPort').fill(String(sink.port));
   await page.locator('#s-smtpPassword').fill('hunter2');
   await page.getByRole('button', { name: 'Save changes' }).click();
   await page.getByText('Settings saved').waitFor();
@@ -154,6 +159,14 @@ test('settings: inline errors, persisted after reload, secrets write-only', asyn
   assert.equal(await page.locator('#s-smtpHost').inputValue(), '127.0.0.1');
   assert.equal(await page.locator('#s-smtpPassword').inputValue(), '');
   await shot(page, '25-settings-mail');
+  // The test mail goes through the saved SMTP settings to the sink.
+  await page.locator('#s-testEmail').fill('inbox@example.com');
+  await page.getByRole('button', { name: 'Send test email' }).click();
+  await page.getByText('Sent to inbox@example.com').waitFor();
+  assert.equal(sink.messages.length, 1);
+  assert.match(sink.messages[0], /Subject: Basalt E2E: test email/);
+  assert.match(sink.messages[0], /To: inbox@example.com/);
+  await shot(page, '25b-settings-test-mail');
   await page.getByRole('link', { name: 'Application' }).click();
   assert.equal(await page.locator('#s-appName').inputValue(), 'Basalt E2E');
   const s = (await call('GET', '/api/settings')).body;

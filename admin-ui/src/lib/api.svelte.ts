@@ -175,4 +175,5 @@ export const api = {
 
   settings: () => request<Settings>('GET', '/api/settings'),
   updateSettings: (patch: Partial<Settings>) => request<Settings>('PATCH', '/api/settings', patch),
+  testEmail: (email: string) => request<null>('POST', '/api/settings/test/email', { email }),
 };
