@@ -10,6 +10,11 @@
 # Records: {"title": 6 words, "body": 60 words} of English-like text from a fixed
 # vocabulary with a Zipf-like skew (basalt-loadgen's {text:K}); queries draw {word}
 # from the vocabulary's middle frequency band. Every phase is bounded in count and time.
+# The insert comparison alternates plain and searchable rounds (half the records each
+# time) so drift in a shared machine's load hits both sides alike, and also reports the
+# server's CPU time per insert (from /proc), which load from other processes barely
+# moves. The freshness probe runs in a phase of its own so its polling does not count
+# against the searchable inserts.
 # Prints a table and writes bench/results/search-<timestamp>.json.
 #
 # Environment (all optional):
@@ -83,15 +88,23 @@ loadgen() { # loadgen NAME PHASE REQUESTS CONCURRENCY METHOD URL [BODY]
   [[ -n "$body" ]] && args+=(--body "$body")
   [[ "$method" == GET ]] && args+=(--random-range 100000 --seed 11)
   log "$name: $phase ($n requests, concurrency $c)"
+  local cpu_before; cpu_before="$(server_cpu_ticks)"
   timeout $((PHASE_SECONDS + 60)) "$LOADGEN_BIN" "${args[@]}" > "$OUT/$name.$phase.json" || die "$name $phase: loadgen failed"
-  python3 - "$OUT/$name.$phase.json" <<'PY' >&2
+  python3 - "$OUT/$name.$phase.json" "$cpu_before" "$(server_cpu_ticks)" "$(getconf CLK_TCK)" <<'PY' >&2
 import json, sys
-r = json.load(open(sys.argv[1]))
+path, before, after, hz = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+r = json.load(open(path))
+r["server_cpu_ms_per_request"] = (after - before) * 1000 / hz / max(1, r["requests"])
+json.dump(r, open(path, "w"))
 print(f"[search-bench]   {r['requests']} req, {r['errors']} errors, {r['rps']:.0f} req/s, "
-      f"p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms"
+      f"p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
+      f"server CPU {r['server_cpu_ms_per_request']:.3f} ms/req"
       + (f"\n[search-bench]   first error: {r['first_error']}" if r.get('first_error') else ""))
 PY
 }
+
+# User + system CPU ticks the server process has used so far.
+server_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; }
 
 collection() { # collection URL NAME SEARCHABLE(true|false)
   curl -fsS --max-time 30 -o /dev/null -X POST "$1/api/collections" \
@@ -154,10 +167,14 @@ bench_server() {
   if [[ "$name" == basalt ]]; then
     collection "$url" plain false
     collection "$url" articles true
-    loadgen "$name" insert_plain "$RECORDS" "$C_INSERT" POST "$url/api/collections/plain/records" "$BODY"
+    local half=$((RECORDS / 2)) round
+    for round in 1 2; do
+      loadgen "$name" "insert_plain_$round" "$half" "$C_INSERT" POST "$url/api/collections/plain/records" "$BODY"
+      loadgen "$name" "insert_searchable_$round" "$half" "$C_INSERT" POST "$base" "$BODY"
+    done
     touch "$dir/probe.flag"
     probe "$url" articles "$dir/probe.flag" "$OUT/$name.freshness.json" & PROBE_PID=$!
-    loadgen "$name" insert_searchable "$RECORDS" "$C_INSERT" POST "$base" "$BODY"
+    loadgen "$name" insert_fresh "$half" "$C_INSERT" POST "$base" "$BODY"
     rm -f "$dir/probe.flag"; wait "$PROBE_PID" || die "freshness probe failed"; PROBE_PID=""
     query="perPage=20&search={word}"
   else
@@ -190,7 +207,9 @@ out, result, records, c_insert, queries, c_query, *names = sys.argv[1:]
 load = lambda p: json.load(open(p)) if os.path.exists(p) else None
 servers = {}
 for n in names:
-    s = {k: load(f"{out}/{n}.{k}.json") for k in ("insert_plain", "insert_searchable", "search")}
+    phases = ("insert_plain", "insert_plain_1", "insert_plain_2", "insert_searchable_1",
+              "insert_searchable_2", "insert_fresh", "search")
+    s = {k: load(f"{out}/{n}.{k}.json") for k in phases}
     s = {k: v for k, v in s.items() if v}
     s["sample_matches"] = int(open(f"{out}/{n}.sample").read())
     s["rss_peak_kb"] = int(open(f"{out}/{n}.hwm").read() or 0)
@@ -206,11 +225,19 @@ summary = {"config": {"records": int(records), "insert_concurrency": int(c_inser
 rows = []
 if "basalt" in servers:
     b = servers["basalt"]
-    rows.append(("basalt insert, no searchable field (req/s)", f"{b['insert_plain']['rps']:.0f}"))
-    rows.append(("basalt insert, searchable title+body (req/s)", f"{b['insert_searchable']['rps']:.0f}"))
-    ratio = b["insert_searchable"]["rps"] / b["insert_plain"]["rps"]
+    mean = lambda kind, key: sum(b[f"insert_{kind}_{i}"][key] for i in (1, 2)) / 2
+    plain, searchable = mean("plain", "rps"), mean("searchable", "rps")
+    rounds = lambda kind: ", ".join(f"{b[f'insert_{kind}_{i}']['rps']:.0f}" for i in (1, 2))
+    rows.append(("basalt insert, no searchable field (req/s, rounds)", f"{plain:.0f} ({rounds('plain')})"))
+    rows.append(("basalt insert, searchable title+body (req/s, rounds)", f"{searchable:.0f} ({rounds('searchable')})"))
+    ratio = searchable / plain
     summary["basalt_insert_ratio"] = round(ratio, 3)
     rows.append(("  ratio (target >= 0.80)", f"{ratio:.2f}"))
+    cpu_plain = mean("plain", "server_cpu_ms_per_request")
+    cpu_searchable = mean("searchable", "server_cpu_ms_per_request")
+    summary["basalt_insert_cpu_ratio"] = round(cpu_plain / cpu_searchable, 3)
+    rows.append(("server CPU per insert, plain / searchable (ms)", f"{cpu_plain:.3f} / {cpu_searchable:.3f}"))
+    rows.append(("  CPU-bound insert ratio (plain CPU / searchable CPU)", f"{cpu_plain / cpu_searchable:.2f}"))
     if "freshness_ms" in b:
         f = b["freshness_ms"]
         rows.append((f"freshness under insert load, {f['probes']} probes (ms)",
