@@ -35,6 +35,17 @@ pub enum Write {
     },
 }
 
+impl Write {
+    /// The collection the write goes to.
+    pub fn collection(&self) -> &Arc<Collection> {
+        match self {
+            Write::Create { collection, .. }
+            | Write::Update { collection, .. }
+            | Write::Delete { collection, .. } => collection,
+        }
+    }
+}
+
 /// What the change log remembers of a write.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Change {

@@ -520,3 +520,41 @@ async fn search_results_pass_the_same_gate() {
     }
     w.s.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_deleted_user_takes_its_role_assignments_along() {
+    let w = world().await;
+    let user = format!("/api/collections/users/records/{}", w.bob_id);
+    let (status, _) = w.s.call(Method::DELETE, &user, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, links) =
+        w.s.call(
+            Method::GET,
+            &format!("/api/roles/links/{}", w.bob_link),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{links}");
+
+    // a new account that happens to get the same id starts without bob's roles
+    let (status, body) =
+        w.s.call(
+            Method::POST,
+            "/api/collections/users/records",
+            Some(json!({"id": w.bob_id, "email": "bob2@example.com", "password": "password123", "passwordConfirm": "password123"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, roles) =
+        w.s.call(
+            Method::GET,
+            &format!("/api/roles/records/users/{}", w.bob_id),
+            None,
+        )
+        .await;
+    assert_eq!(
+        roles["roles"],
+        json!(["authenticated", "everyone", "users"])
+    );
+    w.s.shutdown().await;
+}

@@ -356,5 +356,23 @@ async fn one_time_passwords_by_mail() {
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(next_mail(&mut rx).await.to, "ops@example.com");
+
+    // deleting the account deletes its pending one-time passwords
+    let (status, _) = post(&s, None, "request-otp", json!({"email": "hal@example.com"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let hal = auth["record"]["id"].as_str().unwrap();
+    let pending = format!("/api/collections/_otps/records?filter=recordRef%3D%27{hal}%27");
+    let (_, otps) = s.call(Method::GET, &pending, None).await;
+    assert_eq!(otps["totalItems"], 1, "{otps}");
+    let (status, _) = s
+        .call(
+            Method::DELETE,
+            &format!("/api/collections/users/records/{hal}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, otps) = s.call(Method::GET, &pending, None).await;
+    assert_eq!(otps["totalItems"], 0, "{otps}");
     s.shutdown().await;
 }

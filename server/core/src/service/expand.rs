@@ -227,8 +227,13 @@ impl Services {
                 }
             }
         }
+        let mut owned = Vec::new();
+        for (coll, rec) in deleted.iter().filter(|(c, _)| c.is_auth()) {
+            owned.extend(self.owned_by(coll, rec)?);
+        }
         let mut writes: Vec<Write> = deleted
             .into_iter()
+            .chain(owned)
             .map(|(collection, old)| Write::Delete { collection, old })
             .collect();
         writes.extend(
@@ -241,5 +246,34 @@ impl Services {
                 }),
         );
         Ok(writes)
+    }
+
+    /// What an auth record owns in the system collections and must go with it: its
+    /// OAuth2 links, MFA sessions, one-time passwords and role assignments (a later
+    /// record reusing the id must not inherit them).
+    fn owned_by(
+        &self,
+        collection: &Collection,
+        record: &Record,
+    ) -> Result<Vec<(Arc<Collection>, Record)>> {
+        let mut owned = Vec::new();
+        let catalog = self.catalog();
+        for name in [super::oauth2::EXTERNAL_AUTHS, super::MFAS, super::OTPS] {
+            if let Some(c) = catalog.get(name) {
+                let rows = self.find_all(
+                    c,
+                    "collectionRef = {:c} && recordRef = {:r}",
+                    &[("c", &collection.id), ("r", record.id())],
+                    MAX_CASCADE,
+                )?;
+                owned.extend(rows.into_iter().map(|r| (c.clone(), r)));
+            }
+        }
+        if let Some(roles) = catalog.get(super::ROLES) {
+            let subject = crate::policy::subject_of(&collection.id, record.id());
+            let rows = self.find_all(roles, "subject = {:s}", &[("s", &subject)], MAX_CASCADE)?;
+            owned.extend(rows.into_iter().map(|r| (roles.clone(), r)));
+        }
+        Ok(owned)
     }
 }

@@ -153,9 +153,16 @@ impl Services {
     /// totals. The result is not durable yet: the caller must not acknowledge the write
     /// before [`Services::when_durable`] reports it on disk. A conflict comes back as
     /// `Code::Conflict` for the caller to re-read and retry.
+    /// Commits `writes` atomically. Writes to the policy collections (a policy change,
+    /// or role assignments removed with a deleted user) reload the policy engine, so
+    /// they apply to the very next request.
     fn commit(&self, writes: Vec<crate::store::Write>) -> Result<Pending> {
+        let policies = writes.iter().any(|w| self.is_policy_store(w.collection()));
         let seq = self.store.commit(writes)?;
         self.counts.bump();
+        if policies {
+            self.reload_policies()?;
+        }
         Ok(Pending { seq })
     }
 

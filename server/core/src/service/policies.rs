@@ -347,7 +347,7 @@ impl Services {
                 ("condition", condition),
             ],
         );
-        let pending = self.commit_policy_change(vec![Write::Create {
+        let pending = self.commit(vec![Write::Create {
             collection: pc,
             record,
         }])?;
@@ -358,7 +358,7 @@ impl Services {
         require_superuser(who)?;
         let pc = self.collection(POLICIES)?;
         let old = self.store.get(&pc, id)?.ok_or_else(Error::not_found)?;
-        self.commit_policy_change(vec![Write::Delete {
+        self.commit(vec![Write::Delete {
             collection: pc,
             old,
         }])
@@ -453,7 +453,7 @@ impl Services {
         };
         let rc = self.collection(ROLES)?;
         let record = new_record(&rc, &link.id, &[("subject", &subject), ("role", role)]);
-        let pending = self.commit_policy_change(vec![Write::Create {
+        let pending = self.commit(vec![Write::Create {
             collection: rc,
             record,
         }])?;
@@ -464,7 +464,7 @@ impl Services {
         require_superuser(who)?;
         let rc = self.collection(ROLES)?;
         let old = self.store.get(&rc, id)?.ok_or_else(Error::not_found)?;
-        self.commit_policy_change(vec![Write::Delete {
+        self.commit(vec![Write::Delete {
             collection: rc,
             old,
         }])
@@ -564,14 +564,6 @@ impl Services {
             actions.insert(action.as_str().to_owned(), Json::Array(grants));
         }
         Ok(json!({"collection": c.id, "collectionName": c.name, "actions": actions}))
-    }
-
-    /// Commits a change to the policy collections and reloads the engine, so the change
-    /// applies to the very next request.
-    fn commit_policy_change(&self, writes: Vec<Write>) -> Result<Pending> {
-        let pending = self.commit(writes)?;
-        self.reload_policies()?;
-        Ok(pending)
     }
 }
 

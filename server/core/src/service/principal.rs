@@ -155,6 +155,21 @@ impl Services {
         expr: &str,
         params: &[(&str, &str)],
     ) -> Result<Option<Record>> {
+        Ok(self
+            .find_all(collection, expr, params, 1)?
+            .into_iter()
+            .next())
+    }
+
+    /// Up to `limit` records of `collection` matching the filter `expr`, whose
+    /// `{:name}` placeholders take `params`.
+    pub(super) fn find_all(
+        &self,
+        collection: &Arc<Collection>,
+        expr: &str,
+        params: &[(&str, &str)],
+        limit: usize,
+    ) -> Result<Vec<Record>> {
         let mut map = Map::new();
         for (k, v) in params {
             map.insert((*k).to_owned(), Json::String((*v).to_owned()));
@@ -162,15 +177,10 @@ impl Services {
         let filter = Filter::compile(expr, collection, &self.catalog(), Some(&map))?;
         let query = Query {
             filter: Some(filter),
-            limit: 1,
+            limit,
             ..Query::default()
         };
-        Ok(self
-            .store
-            .query(collection, &query)?
-            .records
-            .into_iter()
-            .next())
+        Ok(self.store.query(collection, &query)?.records)
     }
 
     /// Finds the auth record of `collection` whose `email` is `identity`.

@@ -76,7 +76,7 @@ impl SledStore {
         let mut trees: Vec<Tree> = vec![self.meta.clone(), self.changes.clone()];
         let mut prepared = Vec::with_capacity(writes.len());
         for write in writes {
-            let writer = collection_of(write);
+            let writer = write.collection();
             let coll = match parts
                 .iter()
                 .position(|p| p.handles.layout.def.id == writer.id)
@@ -112,14 +112,6 @@ impl SledStore {
             Err(TransactionError::Abort(e)) => Err(e),
             Err(TransactionError::Storage(e)) => Err(e.into()),
         }
-    }
-}
-
-fn collection_of(write: &Write) -> &Arc<Collection> {
-    match write {
-        Write::Create { collection, .. }
-        | Write::Update { collection, .. }
-        | Write::Delete { collection, .. } => collection,
     }
 }
 
