@@ -13,6 +13,7 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
+use tantivy::merge_policy::LogMergePolicy;
 use tantivy::query::Query;
 use tantivy::schema::Value as _;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
@@ -86,6 +87,7 @@ impl CollectionIndex {
     ) -> Result<CollectionIndex, SearchError> {
         index.tokenizers().register(ANALYZER, mapping.analyzer());
         let writer = index.writer_with_num_threads(1, writer_bytes)?;
+        writer.set_merge_policy(Box::new(merge_policy()));
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -183,3 +185,17 @@ impl CollectionIndex {
         self.searcher().num_docs()
     }
 }
+
+/// Small frequent commits (one per commit interval under load) make many small
+/// segments. Tantivy's default treats every segment under 10,000 documents as one
+/// size class, so a growing segment is merged again with each new handful of small
+/// ones, copying it over and over. Size classes that start small merge segments of
+/// similar size only, so each document is copied a logarithmic number of times.
+fn merge_policy() -> LogMergePolicy {
+    let mut policy = LogMergePolicy::default();
+    policy.set_min_layer_size(MIN_LAYER_DOCS);
+    policy
+}
+
+/// The smallest size class of the merge policy, in documents.
+const MIN_LAYER_DOCS: u32 = 100;

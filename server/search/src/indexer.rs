@@ -33,6 +33,10 @@ const IDLE_WAIT: Duration = Duration::from_millis(200);
 /// An index with no changes of its own still records the log position once it trails
 /// by this many entries, so a restart does not re-read a long log for it.
 const IDLE_LAG: Seq = 10_000;
+/// Under a steady stream of writes, the indexer gathers changes at least this long
+/// between rounds, so each round reads and applies many changes rather than waking up
+/// for every group-commit flush (a small part of the freshness budget).
+const MIN_ROUND_GAP: Duration = Duration::from_millis(20);
 /// How long a failed build waits before it is tried again.
 const RETRY_BUILD: Duration = Duration::from_secs(30);
 
@@ -148,7 +152,13 @@ impl State {
 
     fn run(mut self, stop: &AtomicBool) {
         let signal = self.services.durable_signal();
+        let mut last_round = Instant::now();
         while !stop.load(Ordering::SeqCst) {
+            let since = last_round.elapsed();
+            if since < MIN_ROUND_GAP {
+                std::thread::sleep(MIN_ROUND_GAP - since);
+            }
+            last_round = Instant::now();
             if self.cursor >= self.limit() {
                 let wait = if self.dirty.is_empty() {
                     IDLE_WAIT
@@ -190,6 +200,12 @@ impl State {
     fn apply_batch(&mut self) -> Result<(), SearchError> {
         let limit = self.limit();
         if self.cursor >= limit {
+            return Ok(());
+        }
+        if self.builds.is_empty() && self.engine.all().is_empty() {
+            // Nothing is searchable: no need to read the log. A build started later
+            // scans the store, which holds everything up to here.
+            self.cursor = limit;
             return Ok(());
         }
         let changes = self.services.store().changes_since(self.cursor, BATCH)?;
