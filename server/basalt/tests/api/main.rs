@@ -2,11 +2,13 @@
 
 mod auth;
 mod authz;
+mod backups;
 mod collections;
 mod install;
 mod kit;
 mod mail;
 mod oauth2;
+mod ops;
 mod records;
 mod search;
 mod settings;

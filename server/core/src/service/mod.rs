@@ -6,6 +6,7 @@
 mod access;
 mod collections;
 mod counts;
+mod download;
 mod emails;
 mod expand;
 mod fields;
