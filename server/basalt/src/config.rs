@@ -258,7 +258,12 @@ impl Layer {
         let max_body_mb = mb("max_body_mb", self.max_body_mb, 32, (1, 4096));
         let cache_mb = mb("cache_mb", self.cache_mb, 64, (1, 1 << 20));
         let search_writer_mb = mb("search_writer_mb", self.search_writer_mb, 50, (15, 1 << 14));
-        let search_commit_ms = mb("search_commit_ms", self.search_commit_ms, 200, (1, 60_000));
+        let search_commit_ms = mb(
+            "search_commit_ms",
+            self.search_commit_ms,
+            200,
+            (1, 86_400_000),
+        );
         let shutdown = mb(
             "shutdown_timeout_secs",
             self.shutdown_timeout_secs,

@@ -205,3 +205,45 @@ fn truncated_or_foreign_dumps_are_refused() {
     .unwrap();
     assert!(err.to_string().contains("not a Basalt store dump"), "{err}");
 }
+
+/// Figures, not a check: `cargo test --release -p basalt-storage --test store
+/// export_figures -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn export_figures() {
+    let store = crate::temp_sled();
+    let users = Arc::new(fixtures::users());
+    store.put_collection(None, &users).unwrap();
+    let n = 100_000;
+    let batch: Vec<Write> = (0..n)
+        .map(|i| Write::Create {
+            collection: users.clone(),
+            record: fixtures::record(
+                &users,
+                &format!("r{i:014}"),
+                &[("name", Value::text(format!("name {i}")))],
+            ),
+        })
+        .collect();
+    for chunk in batch.chunks(1000) {
+        store.commit(chunk.to_vec()).unwrap();
+    }
+    let started = std::time::Instant::now();
+    let mut dump = Vec::new();
+    let info = store.export(&mut dump).unwrap();
+    let exported = started.elapsed();
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    SledStore::import(
+        &dir.path().join("s"),
+        &mut dump.as_slice(),
+        SledOptions::default(),
+    )
+    .unwrap();
+    eprintln!(
+        "export of {} records: {exported:?}, {} bytes; import + index rebuild + verify: {:?}",
+        info.records,
+        dump.len(),
+        started.elapsed()
+    );
+}
