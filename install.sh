@@ -4,7 +4,8 @@
 #
 #   ./install.sh [--systemd] [--data DIR]
 #
-# Prefix: $BASALT_PREFIX, else /usr/local for root and ~/.local for a user.
+# Prefix: $BASALT_PREFIX, else /usr/local for root and ~/.local for a user. The unit
+# goes to $BASALT_UNIT_DIR, else /etc/systemd/system (root) or ~/.config/systemd/user.
 set -eu
 cd "$(dirname "$0")"
 
@@ -14,7 +15,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --systemd) systemd=yes ;;
     --data) shift; data="${1:?--data needs a directory}" ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -46,15 +47,21 @@ esac
 
 if [ "$systemd" = yes ]; then
   if [ "$(id -u)" = 0 ]; then
-    data="${data:-/var/lib/basalt}"
-    unit_dir=/etc/systemd/system
-    user_line="DynamicUser=yes
+    unit_dir="${BASALT_UNIT_DIR:-/etc/systemd/system}"
+    if [ -z "$data" ]; then
+      data=/var/lib/basalt
+      user_line="DynamicUser=yes
 StateDirectory=basalt"
+    else
+      # A data directory of your choosing: the service runs as root; add User= to taste.
+      user_line=""
+      mkdir -p "$data"
+    fi
     wanted=multi-user.target
     ctl="systemctl"
   else
     data="${data:-$HOME/.local/share/basalt}"
-    unit_dir="$HOME/.config/systemd/user"
+    unit_dir="${BASALT_UNIT_DIR:-$HOME/.config/systemd/user}"
     user_line=""
     wanted=default.target
     ctl="systemctl --user"
