@@ -17,12 +17,15 @@ use crate::{ApiError, AppState};
 pub struct HttpLimits {
     /// Largest JSON or form body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Origins CORS allows (`*` = any).
+    pub origins: Vec<String>,
 }
 
 impl Default for HttpLimits {
     fn default() -> HttpLimits {
         HttpLimits {
             max_body_bytes: 32 << 20,
+            origins: vec!["*".into()],
         }
     }
 }

@@ -5,6 +5,7 @@
 
 mod admin;
 mod auth;
+mod backups;
 mod batch;
 mod collections;
 mod context;
@@ -38,6 +39,8 @@ pub struct AppState {
     login_failures: ratelimit::Limiter,
     /// Set while the data directory has no superuser (see [`InstallToken`]).
     pub install: Option<InstallToken>,
+    /// Backups of the data directory (`/api/backups`), when the binary provides them.
+    pub backups: Option<Arc<dyn basalt_core::backup::Backups>>,
 }
 
 impl AppState {
@@ -52,7 +55,14 @@ impl AppState {
             limiter: ratelimit::Limiter::default(),
             login_failures: ratelimit::Limiter::default(),
             install,
+            backups: None,
         }
+    }
+
+    /// Serves `/api/backups` with `backups`.
+    pub fn with_backups(mut self, backups: Arc<dyn basalt_core::backup::Backups>) -> AppState {
+        self.backups = Some(backups);
+        self
     }
 }
 
@@ -154,6 +164,16 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
             "/api/settings",
             get(settings::get_settings).patch(settings::update_settings),
         )
+        .at(
+            "/api/backups",
+            get(backups::list_backups).post(backups::create_backup),
+        )
+        .at("/api/backups/upload", post(backups::upload_backup))
+        .at(
+            "/api/backups/:key",
+            get(backups::download_backup).delete(backups::delete_backup),
+        )
+        .at("/api/backups/:key/restore", post(backups::restore_backup))
         .at("/api/roles", get(policies::list_roles))
         .at(
             "/api/roles/links",
@@ -166,6 +186,7 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         );
     api.catch_all_error(error::envelope_for_poem_error)
         .around(ratelimit::rate_limit)
+        .around(cors::body_limit)
         .around(cors::cors)
         .data(state)
 }

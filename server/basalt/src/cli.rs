@@ -1,14 +1,14 @@
-//! The command line: `basalt serve`, `basalt superuser upsert|delete`,
-//! `basalt search rebuild`.
+//! The command line: `basalt serve`, `basalt config check`,
+//! `basalt superuser upsert|delete`, `basalt search rebuild`.
 
+use std::collections::BTreeMap;
 use std::io::Write;
-use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
+use crate::config::{Layer, LogFormat};
 use crate::Config;
 
 #[derive(Parser, Debug)]
@@ -18,34 +18,84 @@ use crate::Config;
     about = "A self-hosted backend in one binary"
 )]
 pub struct Cli {
-    /// The data directory.
-    #[arg(long, global = true, env = "BASALT_DIR", default_value = "basalt_data")]
-    pub dir: PathBuf,
+    /// A configuration file (default: ./basalt.toml when it exists).
+    #[arg(long, global = true, env = "BASALT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The data directory [default: basalt_data].
+    #[arg(long, global = true)]
+    pub dir: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Flags of `basalt serve`; each overrides `basalt.toml` and `BASALT_*` (see
+/// `docs/operations.md`).
+#[derive(Args, Debug, Default)]
+pub struct ServeArgs {
+    /// The address to listen on [default: 127.0.0.1:8090].
+    #[arg(long)]
+    http: Option<String>,
+    /// Origins allowed by CORS, comma-separated [default: *].
+    #[arg(long, value_delimiter = ',')]
+    origins: Option<Vec<String>>,
+    /// sled's page cache size in MiB [default: 64].
+    #[arg(long)]
+    cache_mb: Option<u64>,
+    /// The largest request body accepted, in MiB [default: 32].
+    #[arg(long)]
+    max_body_mb: Option<u64>,
+    /// Indexing memory of each collection's full-text search index writer, in MiB
+    /// (at least 15) [default: 50].
+    #[arg(long)]
+    search_writer_mb: Option<u64>,
+    /// How long the search indexer gathers changes before committing them, in ms
+    /// [default: 200].
+    #[arg(long)]
+    search_commit_ms: Option<u64>,
+    /// A PEM certificate chain: serve HTTPS.
+    #[arg(long)]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long)]
+    tls_key: Option<PathBuf>,
+    /// Seconds a shutdown waits for in-flight requests [default: 10].
+    #[arg(long)]
+    shutdown_timeout_secs: Option<u64>,
+    /// stderr log format: text or json [default: text].
+    #[arg(long)]
+    log_format: Option<String>,
+    /// A tracing filter [default: info].
+    #[arg(long)]
+    log_level: Option<String>,
+}
+
+impl ServeArgs {
+    fn layer(self) -> Layer {
+        Layer {
+            http: self.http,
+            origins: self.origins,
+            cache_mb: self.cache_mb,
+            max_body_mb: self.max_body_mb,
+            search_writer_mb: self.search_writer_mb,
+            search_commit_ms: self.search_commit_ms,
+            tls_cert: self.tls_cert,
+            tls_key: self.tls_key,
+            shutdown_timeout_secs: self.shutdown_timeout_secs,
+            log_format: self.log_format,
+            log_level: self.log_level,
+            ..Layer::default()
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Starts the HTTP server.
-    Serve {
-        /// The address to listen on.
-        #[arg(long, env = "BASALT_HTTP", default_value = "127.0.0.1:8090")]
-        http: SocketAddr,
-        /// sled's page cache size in MiB.
-        #[arg(long, env = "BASALT_CACHE_MB", default_value_t = 64)]
-        cache_mb: u64,
-        /// The largest request body accepted, in MiB.
-        #[arg(long, env = "BASALT_MAX_BODY_MB", default_value_t = 32)]
-        max_body_mb: usize,
-        /// Indexing memory of each collection's full-text search index writer, in MiB
-        /// (at least 15).
-        #[arg(long, env = "BASALT_SEARCH_WRITER_MB", default_value_t = 50)]
-        search_writer_mb: usize,
-        /// How long the search indexer gathers changes before committing them, in ms
-        /// (search freshness is about this plus the commit time).
-        #[arg(long, env = "BASALT_SEARCH_COMMIT_MS", default_value_t = 200)]
-        search_commit_ms: u64,
+    Serve(ServeArgs),
+    /// Checks the configuration (file, environment, flags) and prints the result.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
     },
     /// Manages the full-text search indexes.
     Search {
@@ -57,6 +107,34 @@ pub enum Command {
         #[command(subcommand)]
         action: SuperuserAction,
     },
+    /// Backups of the data directory (zip archives in <dir>/backups).
+    Backup {
+        #[command(subcommand)]
+        action: BackupAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BackupAction {
+    /// Takes a backup (with the server stopped; while it runs, use POST /api/backups).
+    Create {
+        /// The archive name, `[a-z0-9_-]+.zip`; generated if omitted.
+        name: Option<String>,
+    },
+    /// Lists the backups, newest first.
+    List,
+    /// Verifies a backup and replaces the data directory's contents with it. Run it
+    /// with the server stopped.
+    Restore {
+        /// A backup key in <dir>/backups, or the path of an archive.
+        backup: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigAction {
+    /// Validates the configuration and prints it as basalt.toml (secrets hidden).
+    Check(ServeArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -67,8 +145,8 @@ pub enum SearchAction {
         /// A collection id or name; all collections with searchable fields if omitted.
         collection: Option<String>,
         /// Indexing memory of the index writer, in MiB (at least 15).
-        #[arg(long, env = "BASALT_SEARCH_WRITER_MB", default_value_t = 50)]
-        search_writer_mb: usize,
+        #[arg(long)]
+        search_writer_mb: Option<u64>,
     },
 }
 
@@ -80,36 +158,56 @@ pub enum SuperuserAction {
     Delete { email: String },
 }
 
+/// The configuration from every layer: file, environment, then `flags` and `--dir`.
+fn load_config(
+    config: Option<&std::path::Path>,
+    dir: Option<PathBuf>,
+    flags: Layer,
+) -> anyhow::Result<Config> {
+    let vars: BTreeMap<String, String> = std::env::vars().collect();
+    let file = crate::config::file_path(config)?;
+    crate::config::load(file.as_deref(), &vars, Layer { dir, ..flags })
+}
+
 pub fn execute(cli: Cli) -> anyhow::Result<()> {
-    let mut config = Config {
-        dir: cli.dir,
-        ..Config::default()
-    };
-    match cli.command {
-        Command::Serve {
-            http,
-            cache_mb,
-            max_body_mb,
-            search_writer_mb,
-            search_commit_ms,
-        } => {
-            config.cache_bytes = cache_mb << 20;
-            config.max_body_bytes = max_body_mb << 20;
-            config.search_writer_bytes = search_writer_mb << 20;
-            config.search_commit_interval = Duration::from_millis(search_commit_ms);
-            init_tracing();
+    let Cli {
+        config: config_file,
+        dir,
+        command,
+    } = cli;
+    let file = config_file.as_deref();
+    match command {
+        Command::Serve(args) => {
+            let config = load_config(file, dir, args.layer())?;
+            init_tracing(&config);
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind(http)
+                let listener = tokio::net::TcpListener::bind(config.http)
                     .await
-                    .with_context(|| format!("binding {http}"))?;
+                    .with_context(|| format!("binding {}", config.http))?;
                 let addr = listener.local_addr()?;
-                eprintln!(
-                    "Basalt serving the REST API at http://{addr}/api/ and the dashboard at http://{addr}/_/ (data in {})",
-                    config.dir.display()
-                );
+                eprintln!("{}", banner(&config, addr));
                 crate::run(config, listener, shutdown_signal()).await
             })
+        }
+        Command::Config {
+            action: ConfigAction::Check(args),
+        } => {
+            let vars: BTreeMap<String, String> = std::env::vars().collect();
+            let path = crate::config::file_path(file)?;
+            let config = load_config(file, dir, args.layer())?;
+            if let Some(tls) = &config.tls {
+                crate::tls::server_config(tls)?;
+            }
+            match &path {
+                Some(p) => println!("# configuration OK (file {})", p.display()),
+                None => println!("# configuration OK (no configuration file)"),
+            }
+            for v in crate::config::unknown_env(&vars) {
+                println!("# warning: {v} is not a configuration variable");
+            }
+            print!("{}", config.describe());
+            Ok(())
         }
         Command::Search {
             action:
@@ -118,10 +216,19 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
                     search_writer_mb,
                 },
         } => {
-            config.search_writer_bytes = search_writer_mb << 20;
+            let flags = Layer {
+                search_writer_mb,
+                ..Layer::default()
+            };
+            let config = load_config(file, dir, flags)?;
             rebuild_search(&config, collection.as_deref())
         }
+        Command::Backup { action } => {
+            let config = load_config(file, dir, Layer::default())?;
+            backup_command(&config, action)
+        }
         Command::Superuser { action } => {
+            let config = load_config(file, dir, Layer::default())?;
             let services = crate::open_services(&config)?;
             match action {
                 SuperuserAction::Upsert { email, password } => {
@@ -140,6 +247,84 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn backup_command(config: &Config, action: BackupAction) -> anyhow::Result<()> {
+    use basalt_core::backup::Backups;
+    let busy = |e: anyhow::Error| {
+        if format!("{e:#}").contains("could not acquire lock") {
+            anyhow::anyhow!("the data directory is in use by a running server: stop it first (or use /api/backups while it runs)")
+        } else {
+            e
+        }
+    };
+    match action {
+        BackupAction::List => {
+            for b in crate::backups::list(&config.dir)? {
+                println!("{}\t{} bytes\t{}", b.key, b.size, b.modified);
+            }
+        }
+        BackupAction::Create { name } => {
+            let services = crate::open_services(config).map_err(busy)?;
+            let backups = crate::backups::LocalBackups::new(&config.dir, services.clone(), None);
+            let started = std::time::Instant::now();
+            let info = backups
+                .create(name.as_deref())
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            services
+                .store()
+                .close()
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            println!(
+                "Created {} ({} bytes) in {:.1}s.",
+                info.key,
+                info.size,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        BackupAction::Restore { backup } => {
+            let given = PathBuf::from(&backup);
+            let archive = if given.is_file() {
+                given
+            } else {
+                config.dir.join("backups").join(&backup)
+            };
+            anyhow::ensure!(archive.is_file(), "no backup {backup}");
+            // Refuse while a server holds the store.
+            drop(crate::open_services(config).map_err(busy)?);
+            let started = std::time::Instant::now();
+            let m = crate::backups::stage_restore(&config.dir, &archive)?;
+            crate::backups::apply_staged_restore(&config.dir)?;
+            println!(
+                "Restored {} records and {} files (seq {}) in {:.1}s; search indexes rebuild on the next start.",
+                m.records,
+                m.files,
+                m.seq,
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The one line `basalt serve` prints on start.
+fn banner(config: &Config, addr: std::net::SocketAddr) -> String {
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let host = match addr.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => format!("127.0.0.1:{}", addr.port()),
+        ip if ip.is_unspecified() => format!("[::1]:{}", addr.port()),
+        _ => addr.to_string(),
+    };
+    let base = format!("{scheme}://{host}");
+    format!(
+        "Basalt {} · API {base}/api/ · dashboard {base}/_/ · docs {base}/api/docs · data {}",
+        env!("CARGO_PKG_VERSION"),
+        config.dir.display()
+    )
 }
 
 /// `basalt search rebuild [collection]`, with progress on stdout.
@@ -185,13 +370,17 @@ fn rebuild_search(config: &Config, only: Option<&str>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn init_tracing() {
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_env("BASALT_LOG").unwrap_or_else(|_| "info".into());
-    let _ = tracing_subscriber::fmt()
+/// `tracing` to stderr, as text or JSON lines; `BASALT_LOG` overrides the level.
+fn init_tracing(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BASALT_LOG")
+        .unwrap_or_else(|_| config.log_level.as_str().into());
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match config.log_format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
 }
 
 async fn shutdown_signal() {

@@ -5,12 +5,15 @@
 //!
 //! This is the only crate that names concrete implementations.
 
+pub mod backups;
 pub mod cli;
+pub mod config;
 mod mail;
 mod oauth_http;
+mod tls;
 
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,41 +22,22 @@ use basalt_api::{AppState, HttpLimits, InstallToken};
 use basalt_core::service::{Limits, Services};
 use basalt_search::{Indexer, SearchEngine, SearchOptions};
 use basalt_storage::{SledOptions, SledStore};
-use poem::listener::{Acceptor, TcpAcceptor};
+use poem::listener::{Acceptor, AcceptorExt, TcpAcceptor};
 use poem::Server;
 
-/// Process configuration: what needs a restart to change.
-#[derive(Clone, Debug)]
-pub struct Config {
-    /// The data directory (`./basalt_data` by default).
-    pub dir: PathBuf,
-    /// sled's page cache, in bytes.
-    pub cache_bytes: u64,
-    /// Largest request body accepted, in bytes.
-    pub max_body_bytes: usize,
-    /// Indexing memory of each collection's search index writer, in bytes.
-    pub search_writer_bytes: usize,
-    /// How long the search indexer gathers changes before a commit.
-    pub search_commit_interval: Duration,
-}
-
-impl Default for Config {
-    fn default() -> Config {
-        Config {
-            dir: PathBuf::from("basalt_data"),
-            cache_bytes: 64 << 20,
-            max_body_bytes: 32 << 20,
-            search_writer_bytes: 50 << 20,
-            search_commit_interval: Duration::from_millis(200),
-        }
-    }
-}
+pub use config::Config;
 
 /// Opens the data directory and builds the services on it.
 pub fn open_services(config: &Config) -> anyhow::Result<Arc<Services>> {
     std::fs::create_dir_all(&config.dir)
         .with_context(|| format!("creating data directory {}", config.dir.display()))?;
-    let secret = load_or_create_secret(&config.dir)?;
+    if backups::apply_staged_restore(&config.dir).context("applying a staged restore")? {
+        tracing::warn!(dir = %config.dir.display(), "a verified backup was swapped in");
+    }
+    let secret = match &config.token_secret {
+        Some(s) => s.expose().trim().to_owned(),
+        None => load_or_create_secret(&config.dir)?,
+    };
     let options = SledOptions {
         cache_capacity_bytes: config.cache_bytes,
     };
@@ -130,7 +114,8 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then drains in-flight
-/// requests (up to 10 s) and returns.
+/// requests (up to `config.shutdown_timeout`), stops the indexer, flushes the store and
+/// returns.
 pub async fn run(
     config: Config,
     listener: tokio::net::TcpListener,
@@ -144,12 +129,62 @@ pub async fn run(
     serve(services, &config, listener, shutdown).await
 }
 
-/// Serves already-opened services.
+/// Serves already-opened services until `shutdown` completes. A restore through the
+/// API restarts the server in place: the services close, the staged backup is swapped
+/// in, and the same socket serves the restored data.
 pub async fn serve(
     services: Arc<Services>,
     config: &Config,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let listener = listener.into_std()?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let mut services = services;
+    loop {
+        let round = tokio::net::TcpListener::from_std(listener.try_clone()?)?;
+        let restart = Arc::new(tokio::sync::Notify::new());
+        serve_once(services, config, round, stop_rx.clone(), restart.clone()).await?;
+        if *stop_rx.borrow() {
+            return Ok(());
+        }
+        tracing::warn!("restarting on restored data");
+        services = tokio::task::spawn_blocking({
+            let config = config.clone();
+            move || reopen_services(&config)
+        })
+        .await??;
+    }
+}
+
+/// [`open_services`] after a restart: waits out the directory lock the closed store
+/// releases through deferred cleanup.
+fn reopen_services(config: &Config) -> anyhow::Result<Arc<Services>> {
+    let started = std::time::Instant::now();
+    loop {
+        match open_services(config) {
+            Err(e)
+                if format!("{e:#}").contains("could not acquire lock")
+                    && started.elapsed() < Duration::from_secs(30) =>
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// One life of the server: until shutdown, or until a restore asks for a restart.
+async fn serve_once(
+    services: Arc<Services>,
+    config: &Config,
+    listener: tokio::net::TcpListener,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    restart: Arc<tokio::sync::Notify>,
 ) -> anyhow::Result<()> {
     let indexer = tokio::task::spawn_blocking({
         let (services, config) = (services.clone(), config.clone());
@@ -157,7 +192,13 @@ pub async fn serve(
     })
     .await??;
     let install = first_run_token(&services).await?;
-    let acceptor = TcpAcceptor::from_tokio(listener)?;
+    let acceptor = match &config.tls {
+        None => TcpAcceptor::from_tokio(listener)?.boxed(),
+        Some(files) => {
+            let tls = tls::server_config(files)?;
+            tls::TlsTcpAcceptor::new(TcpAcceptor::from_tokio(listener)?, tls).boxed()
+        }
+    };
     let addr = acceptor
         .local_addr()
         .first()
@@ -166,36 +207,88 @@ pub async fn serve(
     if let Some(token) = &install {
         announce_install(&addr, token);
     }
-    let state = Arc::new(AppState::new(
-        services,
-        HttpLimits {
-            max_body_bytes: config.max_body_bytes,
-        },
-        install,
+    let backups = Arc::new(backups::LocalBackups::new(
+        &config.dir,
+        services.clone(),
+        Some(restart.clone()),
     ));
+    let state = Arc::new(
+        AppState::new(
+            services.clone(),
+            HttpLimits {
+                max_body_bytes: config.max_body_bytes,
+                origins: config.origins.clone(),
+            },
+            install,
+        )
+        .with_backups(backups.clone()),
+    );
     tracing::info!(%addr, "serving");
-    let housekeeping = tokio::spawn(housekeeping(state.services.clone()));
+    let housekeeping = tokio::spawn(housekeeping(services.clone(), backups.clone()));
+    let signal = async move {
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => {},
+            _ = restart.notified() => {},
+        }
+    };
     let served = Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(
             basalt_api::routes(state),
-            shutdown,
-            Some(Duration::from_secs(10)),
+            signal,
+            Some(config.shutdown_timeout),
         )
         .await;
     housekeeping.abort();
-    tokio::task::spawn_blocking(move || indexer.stop()).await?;
+    let _ = housekeeping.await;
+    drop(backups);
+    tokio::task::spawn_blocking(move || {
+        indexer.stop();
+        services.store().close()
+    })
+    .await?
+    .map_err(|e| anyhow::anyhow!("closing the store: {}", e.message))?;
+    tracing::info!("stopped: in-flight requests drained, store flushed");
     served?;
     Ok(())
 }
 
-/// How often expired one-time passwords are deleted.
-const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
+/// How often housekeeping runs: the backup schedule is checked every minute.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60);
+/// Expired one-time passwords are deleted every this many ticks.
+const OTP_PURGE_TICKS: u64 = 10;
 
-/// Periodic cleanup while serving.
-async fn housekeeping(services: Arc<Services>) {
+/// Periodic work while serving: scheduled backups, cleanup.
+async fn housekeeping(services: Arc<Services>, backups: Arc<backups::LocalBackups>) {
     let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
-    loop {
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    for n in 0u64.. {
         tick.tick().await;
+        let settings = services.settings();
+        let cron = settings.backups.cron.trim();
+        if !cron.is_empty() {
+            let schedule = basalt_core::cron::Schedule::parse(cron);
+            if schedule.is_ok_and(|s| s.matches(chrono::Utc::now())) {
+                let (b, keep) = (
+                    backups.clone(),
+                    settings.backups.cron_max_keep.max(1) as usize,
+                );
+                let name = backups::generated_name("@auto_pb_backup_", &settings.meta.app_name);
+                let done = tokio::task::spawn_blocking(move || {
+                    use basalt_core::backup::Backups;
+                    b.create(Some(&name)).map_err(|e| e.message)?;
+                    b.prune_auto(keep).map_err(|e| e.to_string())
+                })
+                .await;
+                match done {
+                    Ok(Ok(pruned)) => tracing::info!(pruned, "scheduled backup done"),
+                    Ok(Err(e)) => tracing::error!(error = %e, "scheduled backup failed"),
+                    Err(e) => tracing::error!(error = %e, "scheduled backup panicked"),
+                }
+            }
+        }
+        if !n.is_multiple_of(OTP_PURGE_TICKS) {
+            continue;
+        }
         let s = services.clone();
         match tokio::task::spawn_blocking(move || s.purge_expired_otps()).await {
             Ok(Ok(n)) if n > 0 => tracing::info!(deleted = n, "expired one-time passwords removed"),

@@ -6,7 +6,9 @@
 //! casbin: concrete engines live in their own crates and are wired by the binary.
 
 pub mod auth;
+pub mod backup;
 pub mod codec;
+pub mod cron;
 pub mod error;
 pub mod filter;
 pub mod ids;

@@ -270,6 +270,22 @@ impl Settings {
                 "Must be PLAIN or LOGIN.",
             );
         }
+        if !self.backups.cron.trim().is_empty() {
+            if let Err(why) = crate::cron::Schedule::parse(&self.backups.cron) {
+                e.add(
+                    "backups.cron",
+                    "validation_invalid_cron",
+                    format!("Invalid cron expression: {why}."),
+                );
+            }
+        }
+        if self.backups.cron_max_keep < 1 {
+            e.add(
+                "backups.cronMaxKeep",
+                "validation_min_greater_equal_than_required",
+                "Must be no less than 1.",
+            );
+        }
         if self.logs.max_days < 0 {
             e.add(
                 "logs.maxDays",

@@ -84,6 +84,15 @@ pub struct Page {
     pub total: Option<usize>,
 }
 
+/// What a consistent export of the store ([`RecordStore::export`]) holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SnapshotInfo {
+    /// Every write up to this sequence number is in it, none after.
+    pub seq: Seq,
+    pub collections: usize,
+    pub records: u64,
+}
+
 /// The record store. Methods block; async callers use `spawn_blocking`.
 pub trait RecordStore: Lookup + Send + Sync + 'static {
     /// Every stored collection, with storage slots and parsed indexes.
@@ -124,4 +133,16 @@ pub trait RecordStore: Lookup + Send + Sync + 'static {
 
     /// Change-log entries after `after`, oldest first, at most `limit`.
     fn changes_since(&self, after: Seq, limit: usize) -> Result<Vec<Change>>;
+
+    /// Flushes everything committed to disk before the process exits (graceful
+    /// shutdown). The store stays usable.
+    fn close(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Writes a consistent snapshot (collections, records, settings as of one
+    /// sequence number) to `out` while writes go on; the store's own dump format.
+    fn export(&self, _out: &mut dyn std::io::Write) -> Result<SnapshotInfo> {
+        Err(crate::Error::internal("this store cannot export snapshots"))
+    }
 }

@@ -23,8 +23,14 @@ pub enum StorageError {
     #[error("storage engine failure: {0}")]
     Engine(EngineError),
     /// The data directory was written by a newer Basalt.
-    #[error("the store has format version {found}, newer than the {supported} this build reads; upgrade Basalt")]
+    #[error("this data directory was written by a newer Basalt (store format {found}; this build reads formats up to {supported}): run that Basalt version or newer, or restore a backup made by this one")]
     NewerFormat { found: u32, supported: u32 },
+    /// An older format this build has no upgrade for.
+    #[error("the store has format {found}, which this build cannot upgrade to {supported}; upgrade through an intermediate Basalt release")]
+    NoUpgradePath { found: u32, supported: u32 },
+    /// A store dump that does not read back.
+    #[error("store dump: {0}")]
+    Dump(String),
     /// Stored bytes that do not decode, or a broken cross-tree invariant.
     #[error("corrupt store: {0}")]
     Corrupt(String),
@@ -102,6 +108,8 @@ impl From<StorageError> for Error {
         match e {
             StorageError::Engine(_)
             | StorageError::NewerFormat { .. }
+            | StorageError::NoUpgradePath { .. }
+            | StorageError::Dump(_)
             | StorageError::Corrupt(_)
             | StorageError::InvalidDefinition(_)
             | StorageError::FlushFailed

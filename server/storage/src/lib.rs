@@ -15,7 +15,7 @@
 //!
 //! | tree | key | value |
 //! |---|---|---|
-//! | `meta` | `format` | format version, u32 big-endian (refused if newer than this build) |
+//! | `meta` | `format` | format version, u32 big-endian (older ones are upgraded on open, newer ones refused: see `migrate`) |
 //! | `meta` | `seq` | last allocated change-log sequence, u64 big-endian |
 //! | `collections` | collection id | JSON of `StoredCollection` |
 //! | `r/<collectionId>` | record id | creation seq (u64 BE) ++ `Record::encode` bytes |
@@ -55,11 +55,13 @@ mod changes;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 mod disk;
+mod dump;
 mod error;
 mod exec;
 mod keys;
 mod layout;
 mod memory;
+mod migrate;
 mod order;
 mod planner;
 mod write;

@@ -19,10 +19,21 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        TestServer::start_with(|_| {}).await
+    }
+
+    /// A server whose configuration `adjust` changes first.
+    pub async fn start_with(adjust: impl FnOnce(&mut basalt::Config)) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let config = basalt::Config {
+        let mut config = basalt::Config {
             dir: dir.path().to_path_buf(),
             ..basalt::Config::default()
+        };
+        adjust(&mut config);
+        let scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
         };
         let services = {
             let config = config.clone();
@@ -33,7 +44,7 @@ impl TestServer {
         };
         services.upsert_superuser(EMAIL, PASSWORD).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        let url = format!("{scheme}://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             basalt::serve(services, &config, listener, async {
@@ -41,7 +52,10 @@ impl TestServer {
             })
             .await
         });
-        let client = Client::new();
+        let client = Client::builder()
+            .danger_accept_invalid_certs(true)
+            .build()
+            .unwrap();
         let mut server = TestServer {
             url,
             token: String::new(),
@@ -60,6 +74,11 @@ impl TestServer {
         assert_eq!(status, StatusCode::OK, "{body}");
         server.token = body["token"].as_str().unwrap().to_owned();
         server
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     /// A request with the superuser token.

@@ -2,12 +2,14 @@
 
 mod auth;
 mod authz;
+mod backups;
 mod batch;
 mod collections;
 mod install;
 mod kit;
 mod mail;
 mod oauth2;
+mod ops;
 mod records;
 mod search;
 mod settings;

@@ -7,6 +7,7 @@ mod access;
 mod batch;
 mod collections;
 mod counts;
+mod download;
 mod emails;
 mod expand;
 mod fields;

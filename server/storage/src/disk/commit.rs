@@ -98,6 +98,11 @@ impl SledStore {
             prepared.push(prepare(write, coll, &parts[coll].handles)?);
         }
         let serial = self.commit_lock.lock();
+        self.save_pre_images(
+            prepared
+                .iter()
+                .filter_map(|p| Some((&*parts.get(p.coll)?.handles, p.id.as_str()))),
+        )?;
         let result = Transactional::<StorageError>::transaction(
             trees.as_slice(),
             |views: &Vec<TransactionalTree>| apply_all(views, &prepared, &parts),

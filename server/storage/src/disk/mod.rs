@@ -4,6 +4,7 @@ mod commit;
 mod flusher;
 mod read;
 mod schema;
+mod snapshot;
 mod verify;
 
 use std::collections::HashMap;
@@ -14,7 +15,7 @@ use ::sled::{Db, Tree};
 use basalt_core::filter::Lookup;
 use basalt_core::record::Record;
 use basalt_core::schema::Collection;
-use basalt_core::store::{Change, Page, Query, RecordStore, Seq, Write};
+use basalt_core::store::{Change, Page, Query, RecordStore, Seq, SnapshotInfo, Write};
 use parking_lot::RwLock;
 
 use self::flusher::GroupCommit;
@@ -88,6 +89,8 @@ pub struct SledStore {
     /// Serializes record transactions: they all write the seq counter, so running them
     /// concurrently only makes sled retry the losers.
     commit_lock: parking_lot::Mutex<()>,
+    /// Set while an export runs: see `snapshot`.
+    pre_images: parking_lot::Mutex<Option<snapshot::PreImages>>,
 }
 
 impl SledStore {
@@ -115,7 +118,7 @@ impl SledStore {
             .temporary(temporary)
             .open()?;
         let meta = db.open_tree(keys::META)?;
-        check_format(&db, &meta)?;
+        crate::migrate::open_format(&db, &meta, keys::FORMAT_VERSION, crate::migrate::STEPS)?;
         let collections = db.open_tree(keys::COLLECTIONS)?;
         let changes = db.open_tree(keys::CHANGES)?;
         let seq = match meta.get(keys::SEQ_KEY)? {
@@ -138,6 +141,7 @@ impl SledStore {
             registry: RwLock::new(registry),
             group,
             commit_lock: parking_lot::Mutex::new(()),
+            pre_images: parking_lot::Mutex::new(None),
         })
     }
 
@@ -155,30 +159,6 @@ impl SledStore {
             verify::collection(handles)?;
         }
         Ok(())
-    }
-}
-
-fn check_format(db: &Db, meta: &Tree) -> Result<(), StorageError> {
-    match meta.get(keys::FORMAT_KEY)? {
-        None => {
-            meta.insert(keys::FORMAT_KEY, &keys::FORMAT_VERSION.to_be_bytes())?;
-            db.flush()?;
-            Ok(())
-        }
-        Some(v) => {
-            let raw: [u8; 4] = v
-                .as_ref()
-                .try_into()
-                .map_err(|_| StorageError::Corrupt("meta format".into()))?;
-            let found = u32::from_be_bytes(raw);
-            if found > keys::FORMAT_VERSION {
-                return Err(StorageError::NewerFormat {
-                    found,
-                    supported: keys::FORMAT_VERSION,
-                });
-            }
-            Ok(())
-        }
     }
 }
 
@@ -233,6 +213,15 @@ impl RecordStore for SledStore {
 
     fn changes_since(&self, after: Seq, limit: usize) -> basalt_core::Result<Vec<Change>> {
         Ok(self.changes_since_inner(after, limit)?)
+    }
+
+    fn export(&self, out: &mut dyn std::io::Write) -> basalt_core::Result<SnapshotInfo> {
+        Ok(self.export_inner(out)?)
+    }
+
+    fn close(&self) -> basalt_core::Result<()> {
+        self.db.flush().map_err(StorageError::from)?;
+        Ok(())
     }
 }
 

@@ -4,6 +4,8 @@
 mod conformance;
 mod crash;
 mod durability;
+mod snapshot;
+mod upgrade;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
