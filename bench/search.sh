@@ -82,15 +82,16 @@ stop_server() {
   SERVER_PID=""
 }
 
-loadgen() { # loadgen NAME PHASE REQUESTS CONCURRENCY METHOD URL [BODY]
-  local name="$1" phase="$2" n="$3" c="$4" method="$5" url="$6" body="${7:-}"
-  local args=(--url "$url" --method "$method" -H "Authorization: $TOKEN" -c "$c" -n "$n" -d "$PHASE_SECONDS")
+loadgen() { # loadgen NAME PHASE REQUESTS CONCURRENCY METHOD URL [BODY [FIRST_ID]]
+  local name="$1" phase="$2" n="$3" c="$4" method="$5" url="$6" body="${7:-}" first="${8:-0}"
+  local args=(--url "$url" --method "$method" -H "Authorization: $TOKEN" -c "$c" -n "$n" -d "$PHASE_SECONDS" --start "$first")
   [[ -n "$body" ]] && args+=(--body "$body")
   [[ "$method" == GET ]] && args+=(--random-range 100000 --seed 11)
   log "$name: $phase ($n requests, concurrency $c)"
   local cpu_before; cpu_before="$(server_cpu_ticks)"
   timeout $((PHASE_SECONDS + 60)) "$LOADGEN_BIN" "${args[@]}" > "$OUT/$name.$phase.json" || die "$name $phase: loadgen failed"
-  python3 - "$OUT/$name.$phase.json" "$cpu_before" "$(server_cpu_ticks)" "$(getconf CLK_TCK)" <<'PY' >&2
+  python3 - "$OUT/$name.$phase.json" "$cpu_before" "$(server_cpu_ticks)" "$(getconf CLK_TCK)" <<'PY' >&2 \
+    || die "$name $phase: more than 1% of requests failed"
 import json, sys
 path, before, after, hz = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 r = json.load(open(path))
@@ -100,6 +101,7 @@ print(f"[search-bench]   {r['requests']} req, {r['errors']} errors, {r['rps']:.0
       f"p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
       f"server CPU {r['server_cpu_ms_per_request']:.3f} ms/req"
       + (f"\n[search-bench]   first error: {r['first_error']}" if r.get('first_error') else ""))
+sys.exit(1 if r["errors"] * 100 > r["requests"] else 0)
 PY
 }
 
@@ -169,12 +171,12 @@ bench_server() {
     collection "$url" articles true
     local half=$((RECORDS / 2)) round
     for round in 1 2; do
-      loadgen "$name" "insert_plain_$round" "$half" "$C_INSERT" POST "$url/api/collections/plain/records" "$BODY"
-      loadgen "$name" "insert_searchable_$round" "$half" "$C_INSERT" POST "$base" "$BODY"
+      loadgen "$name" "insert_plain_$round" "$half" "$C_INSERT" POST "$url/api/collections/plain/records" "$BODY" $(((round - 1) * half))
+      loadgen "$name" "insert_searchable_$round" "$half" "$C_INSERT" POST "$base" "$BODY" $(((round - 1) * half))
     done
     touch "$dir/probe.flag"
     probe "$url" articles "$dir/probe.flag" "$OUT/$name.freshness.json" & PROBE_PID=$!
-    loadgen "$name" insert_fresh "$half" "$C_INSERT" POST "$base" "$BODY"
+    loadgen "$name" insert_fresh "$half" "$C_INSERT" POST "$base" "$BODY" "$RECORDS"
     rm -f "$dir/probe.flag"; wait "$PROBE_PID" || die "freshness probe failed"; PROBE_PID=""
     query="perPage=20&search={word}"
   else

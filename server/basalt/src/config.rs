@@ -88,7 +88,7 @@ impl Default for Config {
             cache_bytes: 64 << 20,
             max_body_bytes: 32 << 20,
             search_writer_bytes: 50 << 20,
-            search_commit_interval: Duration::from_millis(200),
+            search_commit_interval: Duration::from_millis(basalt_search::DEFAULT_COMMIT_MS),
             tls: None,
             shutdown_timeout: Duration::from_secs(10),
             log_format: LogFormat::Text,
@@ -150,7 +150,7 @@ pub const KEYS: &[Key] = &[
     key("max_body_mb", Some("--max-body-mb"), Kind::Integer, "32", "The largest request body accepted, in MiB (1–4096); larger requests get 413."),
     key("cache_mb", Some("--cache-mb"), Kind::Integer, "64", "The store's page cache, in MiB: its main memory knob."),
     key("search_writer_mb", Some("--search-writer-mb"), Kind::Integer, "50", "Indexing memory of each collection's full-text index writer, in MiB (at least 15)."),
-    key("search_commit_ms", Some("--search-commit-ms"), Kind::Integer, "200", "How long the search indexer gathers changes before committing them, in ms."),
+    key("search_commit_ms", Some("--search-commit-ms"), Kind::Integer, "500", "How long the search indexer gathers changes before committing them, in ms."),
     key("tls_cert", Some("--tls-cert"), Kind::Text, "", "A PEM certificate chain: serve HTTPS instead of HTTP (needs `tls_key`)."),
     key("tls_key", Some("--tls-key"), Kind::Text, "", "The PEM private key of `tls_cert`."),
     key("shutdown_timeout_secs", Some("--shutdown-timeout-secs"), Kind::Integer, "10", "How long SIGINT/SIGTERM waits for in-flight requests before closing the store."),
@@ -261,7 +261,7 @@ impl Layer {
         let search_commit_ms = mb(
             "search_commit_ms",
             self.search_commit_ms,
-            200,
+            basalt_search::DEFAULT_COMMIT_MS,
             (1, 86_400_000),
         );
         let shutdown = mb(

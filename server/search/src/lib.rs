@@ -18,7 +18,9 @@ use std::sync::atomic::AtomicBool;
 use basalt_core::schema::Collection;
 use basalt_core::service::Services;
 
-pub use engine::{SearchEngine, SearchOptions, MAX_HIGHLIGHT_CHARS, MIN_WRITER_BYTES};
+pub use engine::{
+    SearchEngine, SearchOptions, DEFAULT_COMMIT_MS, MAX_HIGHLIGHT_CHARS, MIN_WRITER_BYTES,
+};
 pub use indexer::Indexer;
 pub use query::{MAX_SEARCH_TERMS, MIN_PREFIX_CHARS};
 
