@@ -17,12 +17,15 @@ use crate::{ApiError, AppState};
 pub struct HttpLimits {
     /// Largest JSON or form body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Largest multipart body with files, in bytes, whatever the file fields allow.
+    pub max_upload_bytes: u64,
 }
 
 impl Default for HttpLimits {
     fn default() -> HttpLimits {
         HttpLimits {
             max_body_bytes: 32 << 20,
+            max_upload_bytes: 1 << 30,
         }
     }
 }

@@ -31,6 +31,9 @@ pub struct Config {
     pub cache_bytes: u64,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Largest multipart body with files, in bytes (each file field's `maxSize`
+    /// still applies per file).
+    pub max_upload_bytes: u64,
     /// Indexing memory of each collection's search index writer, in bytes.
     pub search_writer_bytes: usize,
     /// How long the search indexer gathers changes before a commit.
@@ -43,6 +46,7 @@ impl Default for Config {
             dir: PathBuf::from("basalt_data"),
             cache_bytes: 64 << 20,
             max_body_bytes: 32 << 20,
+            max_upload_bytes: 1 << 30,
             search_writer_bytes: 50 << 20,
             search_commit_interval: Duration::from_millis(200),
         }
@@ -67,8 +71,15 @@ pub fn open_services(config: &Config) -> anyhow::Result<Arc<Services>> {
         .attach_policy_engine(Arc::new(engine))
         .map_err(|e| anyhow::anyhow!("loading policies: {e}"))?;
     services.attach_mailer(Arc::new(mail::SmtpMailer));
+    let runtime = tokio::runtime::Handle::try_current().ok();
+    // Files live in <dir>/storage unless the settings enable S3 (driven on the runtime).
+    let files = basalt_files::Opener::new(config.dir.join("storage"), runtime.clone())
+        .map_err(|e| anyhow::anyhow!("opening file storage: {}", e.message))?;
+    services
+        .attach_files(Arc::new(files))
+        .map_err(|e| anyhow::anyhow!("opening file storage: {}", e.message))?;
     // OAuth2 logins reach providers on the server's runtime (absent for CLI commands).
-    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+    if let Some(runtime) = runtime {
         services.attach_oauth_http(Arc::new(oauth_http::ReqwestOAuthHttp::new(runtime)?));
     }
     Ok(Arc::new(services))
@@ -170,6 +181,7 @@ pub async fn serve(
         services,
         HttpLimits {
             max_body_bytes: config.max_body_bytes,
+            max_upload_bytes: config.max_upload_bytes,
         },
         install,
     ));

@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod codec;
 pub mod error;
+pub mod files;
 pub mod filter;
 pub mod ids;
 pub mod mail;

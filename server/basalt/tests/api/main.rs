@@ -3,6 +3,7 @@
 mod auth;
 mod authz;
 mod collections;
+mod files;
 mod install;
 mod kit;
 mod mail;
