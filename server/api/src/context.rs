@@ -19,6 +19,8 @@ pub struct HttpLimits {
     pub max_body_bytes: usize,
     /// Origins CORS allows (`*` = any).
     pub origins: Vec<String>,
+    /// Largest multipart body with files, in bytes, whatever the file fields allow.
+    pub max_upload_bytes: u64,
 }
 
 impl Default for HttpLimits {
@@ -26,6 +28,7 @@ impl Default for HttpLimits {
         HttpLimits {
             max_body_bytes: 32 << 20,
             origins: vec!["*".into()],
+            max_upload_bytes: 1 << 30,
         }
     }
 }

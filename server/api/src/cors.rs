@@ -74,9 +74,20 @@ pub async fn cors<E: Endpoint>(next: E, req: Request) -> Result<Response> {
 /// configured limit (413 in the error envelope). Handlers still bound what they read,
 /// for bodies sent without a length.
 pub async fn body_limit<E: Endpoint>(next: E, req: Request) -> Result<Response> {
+    // Multipart bodies carry files: their handlers bound them per collection from
+    // the file fields' limits, within the upload limit.
+    let multipart = req
+        .content_type()
+        .is_some_and(|t| t.to_ascii_lowercase().starts_with("multipart/form-data"));
     let limit = req
         .data::<Arc<AppState>>()
-        .map(|s| s.limits.max_body_bytes)
+        .map(|s| {
+            if multipart {
+                usize::try_from(s.limits.max_upload_bytes).unwrap_or(usize::MAX)
+            } else {
+                s.limits.max_body_bytes
+            }
+        })
         .unwrap_or(usize::MAX);
     let declared = req
         .headers()

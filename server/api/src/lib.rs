@@ -12,8 +12,10 @@ mod context;
 mod cors;
 mod emails;
 mod error;
+mod files;
 mod health;
 mod install;
+mod multipart;
 mod oauth2;
 mod policies;
 mod ratelimit;
@@ -147,6 +149,11 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
             post(emails::auth_with_otp),
         )
         .at("/api/settings/test/email", post(emails::test_email))
+        .at("/api/files/token", post(files::file_token))
+        .at(
+            "/api/files/:collection/:record/:filename",
+            get(files::get_file),
+        )
         .at(
             "/api/collections/:collection/impersonate/:id",
             post(auth::impersonate),

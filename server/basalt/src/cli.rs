@@ -44,6 +44,9 @@ pub struct ServeArgs {
     /// The largest request body accepted, in MiB [default: 32].
     #[arg(long)]
     max_body_mb: Option<u64>,
+    /// The largest multipart upload accepted, in MiB [default: 1024].
+    #[arg(long)]
+    max_upload_mb: Option<u64>,
     /// Indexing memory of each collection's full-text search index writer, in MiB
     /// (at least 15) [default: 50].
     #[arg(long)]
@@ -76,6 +79,7 @@ impl ServeArgs {
             origins: self.origins,
             cache_mb: self.cache_mb,
             max_body_mb: self.max_body_mb,
+            max_upload_mb: self.max_upload_mb,
             search_writer_mb: self.search_writer_mb,
             search_commit_ms: self.search_commit_ms,
             tls_cert: self.tls_cert,

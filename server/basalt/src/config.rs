@@ -64,6 +64,9 @@ pub struct Config {
     pub cache_bytes: u64,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Largest multipart body with files, in bytes (each file field's `maxSize` and
+    /// `maxSelect` bound it further per collection).
+    pub max_upload_bytes: u64,
     /// Indexing memory of each collection's search index writer, in bytes.
     pub search_writer_bytes: usize,
     /// How long the search indexer gathers changes before a commit.
@@ -87,6 +90,7 @@ impl Default for Config {
             origins: vec!["*".into()],
             cache_bytes: 64 << 20,
             max_body_bytes: 32 << 20,
+            max_upload_bytes: 1 << 30,
             search_writer_bytes: 50 << 20,
             search_commit_interval: Duration::from_millis(basalt_search::DEFAULT_COMMIT_MS),
             tls: None,
@@ -148,6 +152,7 @@ pub const KEYS: &[Key] = &[
     key("http", Some("--http"), Kind::Text, "127.0.0.1:8090", "The address to listen on (`0.0.0.0:8090` for every interface)."),
     key("origins", Some("--origins"), Kind::List, "*", "Origins allowed by CORS, comma-separated in the environment and on the command line; `*` allows any."),
     key("max_body_mb", Some("--max-body-mb"), Kind::Integer, "32", "The largest request body accepted, in MiB (1–4096); larger requests get 413."),
+    key("max_upload_mb", Some("--max-upload-mb"), Kind::Integer, "1024", "The largest multipart upload accepted, in MiB (1–65536); each file field's `maxSize` × `maxSelect` bounds uploads further."),
     key("cache_mb", Some("--cache-mb"), Kind::Integer, "64", "The store's page cache, in MiB: its main memory knob."),
     key("search_writer_mb", Some("--search-writer-mb"), Kind::Integer, "50", "Indexing memory of each collection's full-text index writer, in MiB (at least 15)."),
     key("search_commit_ms", Some("--search-commit-ms"), Kind::Integer, "500", "How long the search indexer gathers changes before committing them, in ms."),
@@ -170,6 +175,7 @@ pub struct Layer {
     pub http: Option<String>,
     pub origins: Option<Vec<String>>,
     pub max_body_mb: Option<u64>,
+    pub max_upload_mb: Option<u64>,
     pub cache_mb: Option<u64>,
     pub search_writer_mb: Option<u64>,
     pub search_commit_ms: Option<u64>,
@@ -190,7 +196,7 @@ macro_rules! overlay {
 impl Layer {
     /// `other`'s values win.
     pub fn overlay(mut self, other: Layer) -> Layer {
-        overlay!(self, other: dir, http, origins, max_body_mb, cache_mb, search_writer_mb,
+        overlay!(self, other: dir, http, origins, max_body_mb, max_upload_mb, cache_mb, search_writer_mb,
             search_commit_ms, tls_cert, tls_key, shutdown_timeout_secs, log_format, log_level,
             token_secret);
         self
@@ -256,6 +262,7 @@ impl Layer {
             v
         };
         let max_body_mb = mb("max_body_mb", self.max_body_mb, 32, (1, 4096));
+        let max_upload_mb = mb("max_upload_mb", self.max_upload_mb, 1024, (1, 65_536));
         let cache_mb = mb("cache_mb", self.cache_mb, 64, (1, 1 << 20));
         let search_writer_mb = mb("search_writer_mb", self.search_writer_mb, 50, (15, 1 << 14));
         let search_commit_ms = mb(
@@ -328,6 +335,7 @@ impl Layer {
             origins,
             cache_bytes: cache_mb << 20,
             max_body_bytes: (max_body_mb as usize) << 20,
+            max_upload_bytes: max_upload_mb << 20,
             search_writer_bytes: (search_writer_mb as usize) << 20,
             search_commit_interval: Duration::from_millis(search_commit_ms),
             tls,
@@ -398,6 +406,7 @@ impl Config {
         let origins: Vec<String> = self.origins.iter().map(|o| q(o)).collect();
         line("origins", format!("[{}]", origins.join(", ")));
         line("max_body_mb", (self.max_body_bytes >> 20).to_string());
+        line("max_upload_mb", (self.max_upload_bytes >> 20).to_string());
         line("cache_mb", (self.cache_bytes >> 20).to_string());
         line(
             "search_writer_mb",

@@ -51,8 +51,15 @@ pub fn open_services(config: &Config) -> anyhow::Result<Arc<Services>> {
         .attach_policy_engine(Arc::new(engine))
         .map_err(|e| anyhow::anyhow!("loading policies: {e}"))?;
     services.attach_mailer(Arc::new(mail::SmtpMailer));
+    let runtime = tokio::runtime::Handle::try_current().ok();
+    // Files live in <dir>/storage unless the settings enable S3 (driven on the runtime).
+    let files = basalt_files::Opener::new(config.dir.join("storage"), runtime.clone())
+        .map_err(|e| anyhow::anyhow!("opening file storage: {}", e.message))?;
+    services
+        .attach_files(Arc::new(files))
+        .map_err(|e| anyhow::anyhow!("opening file storage: {}", e.message))?;
     // OAuth2 logins reach providers on the server's runtime (absent for CLI commands).
-    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+    if let Some(runtime) = runtime {
         services.attach_oauth_http(Arc::new(oauth_http::ReqwestOAuthHttp::new(runtime)?));
     }
     Ok(Arc::new(services))
@@ -218,6 +225,7 @@ async fn serve_once(
             HttpLimits {
                 max_body_bytes: config.max_body_bytes,
                 origins: config.origins.clone(),
+                max_upload_bytes: config.max_upload_bytes,
             },
             install,
         )

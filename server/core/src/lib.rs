@@ -10,6 +10,7 @@ pub mod backup;
 pub mod codec;
 pub mod cron;
 pub mod error;
+pub mod files;
 pub mod filter;
 pub mod ids;
 pub mod mail;

@@ -4,7 +4,8 @@ use poem::{handler, Body, Request};
 use serde_json::Value;
 
 use super::shape;
-use crate::context::{durable, read_body, Ctx};
+use crate::context::{durable, Ctx};
+use crate::multipart::read_record_input;
 use crate::ApiError;
 
 #[handler]
@@ -14,7 +15,9 @@ pub async fn create_record(
     Path(collection): Path<String>,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let body = read_body(req, body, ctx.state.limits.max_body_bytes).await?;
+    let target = ctx.state.services.collection(&collection).ok();
+    let input = read_record_input(req, body, target.as_deref(), &ctx.state.limits).await?;
+    let (mut body, uploads) = (input.body, input.uploads);
     ctx.request.body = body.clone();
     let shape = shape(&ctx.request);
     if let Some(out) = crate::install::intercept(&ctx, req, &collection, &body, &shape).await {
@@ -28,7 +31,7 @@ pub async fn create_record(
                 e
             })?;
             let permit = s.authorize(&who, &c, Action::Create, request)?;
-            s.create_record(&who, &permit, &c, &body, &shape)
+            s.create_record_with_files(&who, &permit, &c, &mut body, uploads, &shape)
         })
         .await?;
     durable(&state, pending).await?;

@@ -4,7 +4,8 @@ use poem::{handler, Body, Request};
 use serde_json::Value;
 
 use super::shape;
-use crate::context::{durable, read_body, Ctx};
+use crate::context::{durable, Ctx};
+use crate::multipart::read_record_input;
 use crate::ApiError;
 
 #[handler]
@@ -14,7 +15,9 @@ pub async fn update_record(
     Path((collection, id)): Path<(String, String)>,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let body = read_body(req, body, ctx.state.limits.max_body_bytes).await?;
+    let target = ctx.state.services.collection(&collection).ok();
+    let input = read_record_input(req, body, target.as_deref(), &ctx.state.limits).await?;
+    let (mut body, uploads) = (input.body, input.uploads);
     ctx.request.body = body.clone();
     let shape = shape(&ctx.request);
     let state = ctx.state.clone();
@@ -25,7 +28,7 @@ pub async fn update_record(
                 e
             })?;
             let permit = s.authorize(&who, &c, Action::Update, request)?;
-            s.update_record(&who, &permit, &c, &id, &body, &shape)
+            s.update_record_with_files(&who, &permit, &c, &id, &mut body, uploads, &shape)
         })
         .await?;
     durable(&state, pending).await?;

@@ -5,6 +5,7 @@ mod authz;
 mod backups;
 mod batch;
 mod collections;
+mod files;
 mod install;
 mod kit;
 mod mail;

@@ -164,7 +164,7 @@ impl Services {
         match action {
             BatchAction::Create => {
                 self.parse_shape(&collection, &op.shape.expand, &op.shape.fields)?;
-                let record = self.prepare_create(view, &permit, &collection, &op.body)?;
+                let record = self.prepare_create(view, &permit, &collection, &op.body, &[])?;
                 if view.get(&collection, record.id())?.is_some() {
                     let mut data = BTreeMap::new();
                     data.insert(
@@ -187,7 +187,8 @@ impl Services {
             }
             BatchAction::Update { id } => {
                 self.parse_shape(&collection, &op.shape.expand, &op.shape.fields)?;
-                let (old, new) = self.prepare_update(view, &permit, &collection, &id, &op.body)?;
+                let (old, new) =
+                    self.prepare_update(view, &permit, &collection, &id, &op.body, &[])?;
                 let write = Write::Update {
                     collection: collection.clone(),
                     old,

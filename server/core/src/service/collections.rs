@@ -144,12 +144,14 @@ impl Services {
         let mut new = parse_collection(Json::Object(merged))?;
         new.index_defs.clear();
         validate_collection(&mut new, Some(&old), &catalog)?;
+        let dropped_files = self.dropped_field_files(&old, &new)?;
         let seq = self.store.put_collection(Some(&old), &new)?;
         self.counts.bump();
         self.store.sync(seq)?;
         self.durable.advance(seq);
         let new = Arc::new(new);
         self.catalog.store(Arc::new(catalog.with(new.clone())));
+        self.remove_files_later(dropped_files);
         Ok(new)
     }
 
@@ -186,6 +188,7 @@ impl Services {
         self.durable.advance(seq);
         self.catalog
             .store(Arc::new(catalog.without(&collection.id)));
+        self.remove_collection_files(&collection.id);
         Ok(())
     }
 

@@ -11,6 +11,7 @@ mod download;
 mod emails;
 mod expand;
 mod fields;
+mod files;
 mod install;
 mod mfa;
 mod oauth2;
@@ -25,6 +26,7 @@ pub use access::{Action, Permit};
 pub use batch::{BatchAction, BatchFailure, BatchOp, BatchResult};
 pub use emails::OTPS;
 pub use fields::FieldsPicker;
+pub use files::{FileTarget, Staged, DEFAULT_MAX_FILE_SIZE};
 pub use mfa::{AuthOutcome, MFAS};
 pub use oauth2::{
     hide_client_secrets, resolve_oauth2_provider, s256_challenge as pkce_s256, OAuth2Login,
@@ -54,6 +56,9 @@ pub const SUPERUSERS: &str = "_superusers";
 #[derive(Debug)]
 pub struct Pending {
     seq: crate::store::Seq,
+    /// Storage keys (a trailing `/` = everything under it) of files the write made
+    /// obsolete; removed once the write is durable, never before.
+    obsolete: Vec<String>,
 }
 
 /// Numbers for every limit the services enforce.
@@ -97,6 +102,9 @@ pub struct Services {
     oauth_http: Option<Arc<dyn crate::oauth_http::OAuthHttp>>,
     /// The full-text search engine, wired in by the binary (see `set_search_index`).
     search: RwLock<Option<Arc<dyn SearchIndex>>>,
+    /// Blob storage of file fields, wired in by the binary (see `attach_files`).
+    files: RwLock<Option<Arc<dyn crate::files::FileStore>>>,
+    file_opener: Option<Arc<dyn crate::files::FileStoreOpener>>,
     pub limits: Limits,
 }
 
@@ -123,6 +131,8 @@ impl Services {
             mailer: None,
             oauth_http: None,
             search: RwLock::new(None),
+            files: RwLock::new(None),
+            file_opener: None,
             limits,
         };
         services.ensure_superusers()?;
@@ -153,18 +163,18 @@ impl Services {
     /// The one way services write records: commit atomically and retire cached list
     /// totals. The result is not durable yet: the caller must not acknowledge the write
     /// before [`Services::when_durable`] reports it on disk. A conflict comes back as
-    /// `Code::Conflict` for the caller to re-read and retry.
-    /// Commits `writes` atomically. Writes to the policy collections (a policy change,
-    /// or role assignments removed with a deleted user) reload the policy engine, so
-    /// they apply to the very next request.
+    /// `Code::Conflict` for the caller to re-read and retry. Writes to the policy
+    /// collections (a policy change, or role assignments removed with a deleted user)
+    /// reload the policy engine, so they apply to the very next request.
     fn commit(&self, writes: Vec<crate::store::Write>) -> Result<Pending> {
         let policies = writes.iter().any(|w| self.is_policy_store(w.collection()));
+        let obsolete = files::obsolete_keys(&writes);
         let seq = self.store.commit(writes)?;
         self.counts.bump();
         if policies {
             self.reload_policies()?;
         }
-        Ok(Pending { seq })
+        Ok(Pending { seq, obsolete })
     }
 
     /// [`Services::commit`], then block until it is durable (command-line paths).
@@ -172,6 +182,9 @@ impl Services {
         let pending = self.commit(writes)?;
         self.store.sync(pending.seq)?;
         self.durable.advance(pending.seq);
+        if let Some(cleanup) = self.obsolete_cleanup(&pending) {
+            cleanup();
+        }
         Ok(())
     }
 
@@ -180,11 +193,15 @@ impl Services {
     pub fn when_durable(&self, pending: Pending, done: Box<dyn FnOnce(Result<()>) + Send>) {
         let signal = self.durable.clone();
         let seq = pending.seq;
+        let cleanup = self.obsolete_cleanup(&pending);
         self.store.sync_then(
             seq,
             Box::new(move |result| {
                 if result.is_ok() {
                     signal.advance(seq);
+                    if let Some(cleanup) = cleanup {
+                        cleanup();
+                    }
                 }
                 done(result)
             }),

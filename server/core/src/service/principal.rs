@@ -60,6 +60,16 @@ impl Services {
     /// Resolves an `Authorization` token. A missing, malformed, expired or revoked token
     /// is a guest: endpoints that need auth reject guests themselves.
     pub fn principal_from_token(&self, token: &str) -> Principal {
+        self.principal_of_kind(token, "auth")
+    }
+
+    /// The caller a file token (`POST /api/files/token`) stands for; guest when it is
+    /// missing, invalid, expired, or not a file token.
+    pub fn principal_from_file_token(&self, token: &str) -> Principal {
+        self.principal_of_kind(token, "file")
+    }
+
+    fn principal_of_kind(&self, token: &str, kind: &str) -> Principal {
         let token = token.strip_prefix("Bearer ").unwrap_or(token).trim();
         if token.is_empty() {
             return Principal::Guest;
@@ -67,7 +77,7 @@ impl Services {
         let Some(claims) = auth::peek(token) else {
             return Principal::Guest;
         };
-        if claims.kind != "auth" {
+        if claims.kind != kind {
             return Principal::Guest;
         }
         let catalog = self.catalog();

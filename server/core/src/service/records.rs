@@ -5,7 +5,9 @@ use std::sync::Arc;
 use serde_json::{Map, Value as Json};
 
 use super::expand::ExpandTree;
-use super::{Action, FieldsPicker, Pending, Permit, Principal, Services};
+use super::files::Written;
+use super::{Action, FieldsPicker, Pending, Permit, Principal, Services, Staged};
+use crate::files::Upload;
 use crate::filter::{superuser_only_prefix, Filter, Lookup, SortKey};
 use crate::record::input::{apply_input_as, Access, Input};
 use crate::record::Record;
@@ -177,14 +179,46 @@ impl Services {
         body: &Map<String, Json>,
         shape: &Shape,
     ) -> Result<(Json, Pending)> {
+        let mut body = body.clone();
+        self.create_record_with_files(who, permit, collection, &mut body, Vec::new(), shape)
+    }
+
+    /// A create whose body comes with uploaded files (multipart): the files are
+    /// checked and named ([`Services::stage_uploads`]) and their names merged into
+    /// `body`, the record is validated, then the referenced files are stored and the
+    /// record committed; a failed commit removes the stored files again.
+    pub fn create_record_with_files(
+        &self,
+        who: &Principal,
+        permit: &Permit,
+        collection: &Arc<Collection>,
+        body: &mut Map<String, Json>,
+        uploads: Vec<Upload>,
+        shape: &Shape,
+    ) -> Result<(Json, Pending)> {
         permit.check(collection, Action::Create)?;
         let shape = self.parse_shape(collection, &shape.expand, &shape.fields)?;
-        let record = self.prepare_create(self.store(), permit, collection, body)?;
-        let pending = self.commit(vec![Write::Create {
-            collection: collection.clone(),
-            record: record.clone(),
-        }])?;
-        Ok((self.render(who, collection, &record, &shape)?, pending))
+        let staged = self.stage_uploads(collection, body, uploads, true)?;
+        let record = self.prepare_create(self.store(), permit, collection, body, staged.names())?;
+        let mut written = Written::default();
+        let committed = self
+            .write_blobs(collection, &record, &staged, &mut written)
+            .and_then(|()| {
+                self.commit(vec![Write::Create {
+                    collection: collection.clone(),
+                    record: record.clone(),
+                }])
+            });
+        match committed {
+            Ok(pending) => {
+                self.keep_blobs(collection, &record, written);
+                Ok((self.render(who, collection, &record, &shape)?, pending))
+            }
+            Err(e) => {
+                self.discard_blobs(written);
+                Err(e)
+            }
+        }
     }
 
     pub fn update_record(
@@ -196,17 +230,62 @@ impl Services {
         body: &Map<String, Json>,
         shape: &Shape,
     ) -> Result<(Json, Pending)> {
+        let mut body = body.clone();
+        self.update_record_with_files(who, permit, collection, id, &mut body, Vec::new(), shape)
+    }
+
+    /// [`Services::update_record`] with uploaded files, like
+    /// [`Services::create_record_with_files`]. Files the update replaces or removes are
+    /// deleted only once the update is durable (see [`Pending`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn update_record_with_files(
+        &self,
+        who: &Principal,
+        permit: &Permit,
+        collection: &Arc<Collection>,
+        id: &str,
+        body: &mut Map<String, Json>,
+        uploads: Vec<Upload>,
+        shape: &Shape,
+    ) -> Result<(Json, Pending)> {
         permit.check(collection, Action::Update)?;
         let shape = self.parse_shape(collection, &shape.expand, &shape.fields)?;
+        let staged = self.stage_uploads(collection, body, uploads, false)?;
+        let mut written = Written::default();
+        let result = self.update_attempts(permit, collection, id, body, &staged, &mut written);
+        match result {
+            Ok((new, pending)) => {
+                self.keep_blobs(collection, &new, written);
+                Ok((self.render(who, collection, &new, &shape)?, pending))
+            }
+            Err(e) => {
+                self.discard_blobs(written);
+                Err(e)
+            }
+        }
+    }
+
+    /// Applies an update, re-reading and retrying when a concurrent writer won.
+    fn update_attempts(
+        &self,
+        permit: &Permit,
+        collection: &Arc<Collection>,
+        id: &str,
+        body: &Map<String, Json>,
+        staged: &Staged,
+        written: &mut Written,
+    ) -> Result<(Record, Pending)> {
         for _ in 0..MAX_WRITE_RETRIES {
-            let (old, new) = self.prepare_update(self.store(), permit, collection, id, body)?;
+            let (old, new) =
+                self.prepare_update(self.store(), permit, collection, id, body, staged.names())?;
+            self.write_blobs(collection, &new, staged, written)?;
             let write = Write::Update {
                 collection: collection.clone(),
                 old,
                 new: new.clone(),
             };
             match self.commit(vec![write]) {
-                Ok(pending) => return Ok((self.render(who, collection, &new, &shape)?, pending)),
+                Ok(pending) => return Ok((new, pending)),
                 Err(e) if e.code == Code::Conflict => continue,
                 Err(e) => return Err(e),
             }
@@ -240,8 +319,9 @@ impl Services {
         permit: &Permit,
         collection: &Arc<Collection>,
         body: &Map<String, Json>,
+        new_files: &[String],
     ) -> Result<Record> {
-        let record = self.input_for_create(view, permit, collection, body)?;
+        let record = self.input_for_create(view, permit, collection, body, new_files)?;
         if !permit.allows(&record, view)? {
             return Err(Error::new(
                 Code::ValidationFailed,
@@ -259,11 +339,12 @@ impl Services {
         collection: &Arc<Collection>,
         id: &str,
         body: &Map<String, Json>,
+        new_files: &[String],
     ) -> Result<(Record, Record)> {
         let old = self.visible_record(view, permit, collection, id)?;
         let input = Input {
             access: self.access_to(view, permit, collection, &old)?,
-            new_files: &[],
+            new_files,
         };
         let new = apply_input_as(collection, Some(&old), body, view, &self.catalog(), &input)?;
         Ok((old, new))
@@ -318,13 +399,11 @@ impl Services {
         permit: &Permit,
         collection: &Arc<Collection>,
         body: &Map<String, Json>,
+        new_files: &[String],
     ) -> Result<Record> {
         let catalog = self.catalog();
         let apply = |access| {
-            let input = Input {
-                access,
-                new_files: &[],
-            };
+            let input = Input { access, new_files };
             apply_input_as(collection, None, body, view, &catalog, &input)
         };
         if permit.is_superuser() {

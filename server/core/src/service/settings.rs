@@ -41,10 +41,31 @@ impl Services {
         }
         let _guard = self.schema_lock.lock();
         let next = self.settings().patched(patch)?;
+        let s3_changed = next.s3 != self.settings().s3;
+        let files = match (&self.file_opener, s3_changed) {
+            (Some(opener), true) => Some(opener.open(&next.s3).map_err(|e| {
+                Error::invalid_field(
+                    "An error occurred while validating the submitted data.",
+                    "s3",
+                    "validation_invalid_s3",
+                    &e.message,
+                )
+            })?),
+            _ => None,
+        };
         let json = serde_json::to_vec(&next).map_err(Error::internal)?;
         let seq = self.store.save_settings(&json)?;
         let out = next.redacted();
         self.settings.store(Arc::new(next));
-        Ok((out, Pending { seq }))
+        if let Some(files) = files {
+            self.set_files(files);
+        }
+        Ok((
+            out,
+            Pending {
+                seq,
+                obsolete: Vec::new(),
+            },
+        ))
     }
 }
