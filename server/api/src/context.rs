@@ -17,12 +17,15 @@ use crate::{ApiError, AppState};
 pub struct HttpLimits {
     /// Largest JSON or form body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Realtime connections: queues, timeouts, counts.
+    pub realtime: crate::realtime::RealtimeLimits,
 }
 
 impl Default for HttpLimits {
     fn default() -> HttpLimits {
         HttpLimits {
             max_body_bytes: 32 << 20,
+            realtime: crate::realtime::RealtimeLimits::default(),
         }
     }
 }

@@ -15,6 +15,7 @@ mod install;
 mod oauth2;
 mod policies;
 mod ratelimit;
+pub mod realtime;
 mod records;
 mod settings;
 
@@ -37,6 +38,8 @@ pub struct AppState {
     login_failures: ratelimit::Limiter,
     /// Set while the data directory has no superuser (see [`InstallToken`]).
     pub install: Option<InstallToken>,
+    /// The realtime clients; the binary starts a [`realtime::Follower`] on it.
+    pub realtime: Arc<realtime::Hub>,
 }
 
 impl AppState {
@@ -46,6 +49,7 @@ impl AppState {
         install: Option<InstallToken>,
     ) -> AppState {
         AppState {
+            realtime: Arc::new(realtime::Hub::new(limits.realtime.clone())),
             services,
             limits,
             limiter: ratelimit::Limiter::default(),
@@ -62,6 +66,10 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         .at("/_/", get(admin::serve))
         .at("/_/*path", get(admin::serve))
         .at("/api/health", get(health::health).head(health::health))
+        .at(
+            "/api/realtime",
+            get(realtime::connect).post(realtime::set_subscriptions),
+        )
         .at(
             "/api/collections",
             get(collections::list_collections).post(collections::create_collection),

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use basalt_api::realtime::{Follower, RealtimeLimits};
 use basalt_api::{AppState, HttpLimits, InstallToken};
 use basalt_core::service::{Limits, Services};
 use basalt_search::{Indexer, SearchEngine, SearchOptions};
@@ -35,6 +36,8 @@ pub struct Config {
     pub search_writer_bytes: usize,
     /// How long the search indexer gathers changes before a commit.
     pub search_commit_interval: Duration,
+    /// Realtime (SSE) queues, timeouts and counts.
+    pub realtime: RealtimeLimits,
 }
 
 impl Default for Config {
@@ -45,6 +48,7 @@ impl Default for Config {
             max_body_bytes: 32 << 20,
             search_writer_bytes: 50 << 20,
             search_commit_interval: Duration::from_millis(200),
+            realtime: RealtimeLimits::default(),
         }
     }
 }
@@ -170,11 +174,21 @@ pub async fn serve(
         services,
         HttpLimits {
             max_body_bytes: config.max_body_bytes,
+            realtime: config.realtime.clone(),
         },
         install,
     ));
+    let follower = Follower::start(state.services.clone(), state.realtime.clone())
+        .context("starting the realtime follower")?;
     tracing::info!(%addr, "serving");
     let housekeeping = tokio::spawn(housekeeping(state.services.clone()));
+    let hub = state.realtime.clone();
+    // Event streams never end on their own: close them when shutdown begins, so that
+    // the graceful drain only waits for ordinary requests.
+    let shutdown = async move {
+        shutdown.await;
+        hub.close();
+    };
     let served = Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(
             basalt_api::routes(state),
@@ -183,7 +197,11 @@ pub async fn serve(
         )
         .await;
     housekeeping.abort();
-    tokio::task::spawn_blocking(move || indexer.stop()).await?;
+    tokio::task::spawn_blocking(move || {
+        follower.stop();
+        indexer.stop();
+    })
+    .await?;
     served?;
     Ok(())
 }

@@ -19,11 +19,17 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        TestServer::start_with(|_| {}).await
+    }
+
+    /// A server whose process configuration `tune` adjusted first.
+    pub async fn start_with(tune: impl FnOnce(&mut basalt::Config)) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let config = basalt::Config {
+        let mut config = basalt::Config {
             dir: dir.path().to_path_buf(),
             ..basalt::Config::default()
         };
+        tune(&mut config);
         let services = {
             let config = config.clone();
             tokio::task::spawn_blocking(move || basalt::open_services(&config))

@@ -7,6 +7,7 @@ mod install;
 mod kit;
 mod mail;
 mod oauth2;
+mod realtime;
 mod records;
 mod search;
 mod settings;

@@ -14,6 +14,7 @@ mod mfa;
 mod oauth2;
 mod policies;
 mod principal;
+mod realtime;
 mod records;
 mod search;
 mod settings;
@@ -29,6 +30,7 @@ pub use oauth2::{
 };
 pub use policies::{POLICIES, ROLES};
 pub use principal::Principal;
+pub use realtime::Topic;
 pub use records::{ListOutput, ListParams, Shape};
 pub use signal::DurableSignal;
 
