@@ -138,7 +138,11 @@ impl State {
     fn dispatch(&mut self, change: &Change) {
         let catalog = self.services.catalog();
         let clients = self.hub.clients();
-        if !self.catalog.as_ref().is_some_and(|c| Arc::ptr_eq(c, &catalog)) {
+        if !self
+            .catalog
+            .as_ref()
+            .is_some_and(|c| Arc::ptr_eq(c, &catalog))
+        {
             self.catalog = Some(catalog.clone());
             self.refresh_auth(&clients, |_| true);
         }

@@ -8,8 +8,8 @@
 //! - Nothing blocks on a client: each has a bounded queue, and one that falls
 //!   [`RealtimeLimits::queue`] messages behind is disconnected (it can reconnect).
 
-mod stream;
 mod follower;
+mod stream;
 mod subscribe;
 
 use std::collections::HashMap;
@@ -22,8 +22,8 @@ use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::{mpsc, Notify};
 
-pub use stream::connect;
 pub use follower::Follower;
+pub use stream::connect;
 pub use subscribe::set_subscriptions;
 
 /// Numbers for every realtime limit.

@@ -146,7 +146,10 @@ async fn world() -> World {
     .await;
     let (alice_id, alice) = signup(&s, "alice@example.com").await;
     let (bob_id, bob) = signup(&s, "bob@example.com").await;
-    let users = s.call(Method::GET, "/api/collections/rt_users", None).await.1;
+    let users = s
+        .call(Method::GET, "/api/collections/rt_users", None)
+        .await
+        .1;
     s.create_collection(json!({
         "name": "rt_notes",
         "fields": [
@@ -228,7 +231,9 @@ async fn subscription_requests_are_checked_like_pocketbase() {
         StatusCode::NO_CONTENT
     );
     assert_eq!(
-        subscribe(s, Some(&w.alice), &sse.id, &["rt_notes/*"]).await.0,
+        subscribe(s, Some(&w.alice), &sse.id, &["rt_notes/*"])
+            .await
+            .0,
         StatusCode::NO_CONTENT
     );
     let (status, body) = subscribe(s, Some(&w.bob), &sse.id, &["rt_notes/*"]).await;
@@ -341,7 +346,10 @@ async fn subscription_options_filter_fields_and_expand() {
     note(s, "keep this", &w.alice_id).await;
     let got = a.drain(QUIET).await;
     assert_eq!(got.len(), 1, "{got:?}");
-    assert_eq!(got[0].name, topic, "the event name is the subscription verbatim");
+    assert_eq!(
+        got[0].name, topic,
+        "the event name is the subscription verbatim"
+    );
     let record = &got[0].data["record"];
     assert_eq!(record["title"], "keep this");
     assert!(record.get("owner").is_none(), "fields picks: {record}");
@@ -404,7 +412,10 @@ async fn a_changed_password_or_deleted_user_unsets_the_clients_auth() {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     note(s, "after", &w.alice_id).await;
-    assert!(a.drain(QUIET).await.is_empty(), "the old session is signed out");
+    assert!(
+        a.drain(QUIET).await.is_empty(),
+        "the old session is signed out"
+    );
     // Now a guest again, the client may authenticate as anyone.
     assert_eq!(
         subscribe(s, Some(&w.bob), &a.id, &["rt_notes/*"]).await.0,

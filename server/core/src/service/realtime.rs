@@ -97,9 +97,7 @@ impl Topic {
 
 fn decode_component(s: &str) -> String {
     let s = s.replace('+', " ");
-    urlencoding::decode(&s)
-        .map(|c| c.into_owned())
-        .unwrap_or(s)
+    urlencoding::decode(&s).map(|c| c.into_owned()).unwrap_or(s)
 }
 
 /// A query or header value as text, as PocketBase reads options (`1` → `"1"`).
@@ -207,13 +205,19 @@ mod tests {
     #[test]
     fn topics_parse_like_pocketbase() {
         let t = Topic::parse("posts/*");
-        assert_eq!((t.collection.as_str(), t.record.as_deref()), ("posts", None));
+        assert_eq!(
+            (t.collection.as_str(), t.record.as_deref()),
+            ("posts", None)
+        );
         assert_eq!(t.action(), Action::List);
         let t = Topic::parse("posts/abc");
         assert_eq!(t.record.as_deref(), Some("abc"));
         assert_eq!(t.action(), Action::View);
         let t = Topic::parse("posts");
-        assert_eq!((t.collection.as_str(), t.record.as_deref()), ("posts", None));
+        assert_eq!(
+            (t.collection.as_str(), t.record.as_deref()),
+            ("posts", None)
+        );
         let options = r#"{"query":{"filter":"a = 1","perPage":5},"headers":{"X-Token":"t"}}"#;
         let raw = format!("posts/*?options={}", urlencoding::encode(options));
         let t = Topic::parse(&raw);
