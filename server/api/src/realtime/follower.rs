@@ -4,8 +4,9 @@
 //! - Only durable changes are sent (sequence at most the durable signal), in log
 //!   order, so each collection's events arrive in commit order.
 //! - A create or update carries the record as it is when the event is sent (a later
-//!   change of the same record sends its own event); a delete carries the state the
-//!   change log kept. A record gone by the time its create or update is sent has no
+//!   change of the same record sends its own event), and waits while a later write of
+//!   that record is committed but not durable; a delete carries the state the change
+//!   log kept. A record gone by the time its create or update is sent has no
 //!   event for that change.
 //! - The follower never waits on a client: it queues into bounded per-client queues.
 
@@ -27,6 +28,16 @@ use super::{message, Client, Hub};
 const BATCH: usize = 1024;
 /// The longest the follower sleeps when nothing happens.
 const IDLE_WAIT: Duration = Duration::from_millis(200);
+/// How far past the durable sequence the follower looks for pending writes of a
+/// record before sending its current state; a longer tail counts as pending.
+const PENDING_MAX: usize = 4096;
+/// The longest the follower waits for a pending write to become durable.
+const PENDING_WAIT: Duration = Duration::from_millis(50);
+
+enum Step {
+    Done,
+    Wait,
+}
 
 /// The running follower; stops when stopped or dropped.
 pub struct Follower {
@@ -106,15 +117,22 @@ impl State {
             if limit <= self.cursor {
                 continue;
             }
-            if let Err(e) = self.step(limit) {
-                tracing::error!(error = %e, "realtime failed to read changes; retrying");
-                std::thread::sleep(Duration::from_secs(1));
+            match self.step(limit) {
+                Ok(Step::Done) => {}
+                // Wait for the durable sequence to move past what is pending.
+                Ok(Step::Wait) => {
+                    signal.wait_past(limit, PENDING_WAIT);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "realtime failed to read changes; retrying");
+                    std::thread::sleep(Duration::from_secs(1));
+                }
             }
         }
     }
 
     /// Sends the events of the durable changes after the cursor, up to `limit`.
-    fn step(&mut self, limit: Seq) -> basalt_core::Result<()> {
+    fn step(&mut self, limit: Seq) -> basalt_core::Result<Step> {
         while self.cursor < limit {
             let changes = self.services.store().changes_since(self.cursor, BATCH)?;
             if changes.is_empty() {
@@ -124,51 +142,74 @@ impl State {
             }
             for change in changes {
                 if change.seq > limit {
-                    return Ok(());
+                    return Ok(Step::Done);
+                }
+                if !self.hub.is_empty() {
+                    let catalog = self.services.catalog();
+                    let Some(collection) = catalog.by_id(&change.collection_id).cloned() else {
+                        self.cursor = change.seq;
+                        continue;
+                    };
+                    let Some(record) = self.shown(&collection, &change, limit)? else {
+                        return Ok(Step::Wait);
+                    };
+                    self.dispatch(&catalog, &collection, &change, record);
                 }
                 self.cursor = change.seq;
-                if !self.hub.is_empty() {
-                    self.dispatch(&change);
-                }
             }
         }
-        Ok(())
+        Ok(Step::Done)
     }
 
-    fn dispatch(&mut self, change: &Change) {
-        let catalog = self.services.catalog();
+    /// The record `change`'s event shows: the state a delete kept, or the current
+    /// state of a created or updated record (`Some(None)` when it is gone). `None`
+    /// while a later write of the record is committed but not durable yet: its state
+    /// must not reach anyone before it is on disk.
+    fn shown(
+        &self,
+        collection: &Arc<Collection>,
+        change: &Change,
+        limit: Seq,
+    ) -> basalt_core::Result<Option<Option<Record>>> {
+        if change.action == Action::Delete {
+            return Ok(Some(change.deleted.clone()));
+        }
+        let record = self.services.store().get(collection, &change.record_id)?;
+        // Read after the record, so any write the read could have seen is listed.
+        let pending = self.services.store().changes_since(limit, PENDING_MAX)?;
+        let touched = pending.len() >= PENDING_MAX
+            || pending
+                .iter()
+                .any(|p| p.record_id == change.record_id && p.collection_id == collection.id);
+        Ok((!touched).then_some(record))
+    }
+
+    fn dispatch(
+        &mut self,
+        catalog: &Arc<Catalog>,
+        collection: &Arc<Collection>,
+        change: &Change,
+        record: Option<Record>,
+    ) {
         let clients = self.hub.clients();
         if !self
             .catalog
             .as_ref()
-            .is_some_and(|c| Arc::ptr_eq(c, &catalog))
+            .is_some_and(|c| Arc::ptr_eq(c, catalog))
         {
             self.catalog = Some(catalog.clone());
             self.refresh_auth(&clients, |_| true);
         }
-        let Some(collection) = catalog.by_id(&change.collection_id).cloned() else {
-            return;
-        };
         if collection.is_auth() && change.action != Action::Create {
             let (cid, rid) = (&collection.id, &change.record_id);
             self.refresh_auth(&clients, |(c, r)| c.id == *cid && r.id() == rid);
         }
-        let record = match change.action {
-            Action::Delete => change.deleted.clone(),
-            _ => match self.services.store().get(&collection, &change.record_id) {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::warn!(error = %e, "realtime cannot read a changed record");
-                    None
-                }
-            },
-        };
         let Some(record) = record else {
             return;
         };
         let mut event = Event {
             services: &self.services,
-            collection: &collection,
+            collection,
             record: &record,
             action: change.action,
             rendered: HashMap::new(),
