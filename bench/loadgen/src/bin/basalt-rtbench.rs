@@ -142,9 +142,8 @@ async fn subscriber(
                 }
                 subscribed.fetch_add(1, Ordering::SeqCst);
             } else if event == topic {
-                let v: serde_json::Value = serde_json::from_str(payload)?;
-                if let Some(t) = v["record"]["t"].as_f64() {
-                    let lat = now_micros().saturating_sub(t as u64);
+                if let Some(t) = field_t(payload) {
+                    let lat = now_micros().saturating_sub(t);
                     latencies.push(lat.min(u32::MAX as u64) as u32);
                 }
             }
@@ -154,6 +153,18 @@ async fn subscriber(
         bail!("no PB_CONNECT");
     }
     Ok(latencies)
+}
+
+/// The record's `t` (send time), read without parsing the whole event: the client
+/// must stay cheap next to the server it measures.
+fn field_t(payload: &str) -> Option<u64> {
+    let at = payload.find("\"t\":")? + 4;
+    let digits: String = payload[at..]
+        .chars()
+        .skip_while(|c| *c == ' ')
+        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == 'e' || *c == 'E' || *c == '+')
+        .collect();
+    digits.parse::<f64>().ok().map(|f| f as u64)
 }
 
 fn pct(sorted: &[u32], p: f64) -> f64 {
