@@ -21,6 +21,8 @@ pub struct HttpLimits {
     pub origins: Vec<String>,
     /// Largest multipart body with files, in bytes, whatever the file fields allow.
     pub max_upload_bytes: u64,
+    /// Realtime connections: queues, timeouts, counts.
+    pub realtime: crate::realtime::RealtimeLimits,
 }
 
 impl Default for HttpLimits {
@@ -29,6 +31,7 @@ impl Default for HttpLimits {
             max_body_bytes: 32 << 20,
             origins: vec!["*".into()],
             max_upload_bytes: 1 << 30,
+            realtime: crate::realtime::RealtimeLimits::default(),
         }
     }
 }

@@ -19,6 +19,7 @@ mod multipart;
 mod oauth2;
 mod policies;
 mod ratelimit;
+pub mod realtime;
 mod records;
 mod settings;
 
@@ -43,6 +44,8 @@ pub struct AppState {
     pub install: Option<InstallToken>,
     /// Backups of the data directory (`/api/backups`), when the binary provides them.
     pub backups: Option<Arc<dyn basalt_core::backup::Backups>>,
+    /// The realtime clients; the binary starts a [`realtime::Follower`] on it.
+    pub realtime: Arc<realtime::Hub>,
 }
 
 impl AppState {
@@ -52,6 +55,7 @@ impl AppState {
         install: Option<InstallToken>,
     ) -> AppState {
         AppState {
+            realtime: Arc::new(realtime::Hub::new(limits.realtime.clone())),
             services,
             limits,
             limiter: ratelimit::Limiter::default(),
@@ -76,6 +80,10 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         .at("/_/*path", get(admin::serve))
         .at("/api/health", get(health::health).head(health::health))
         .at("/api/batch", post(batch::batch))
+        .at(
+            "/api/realtime",
+            get(realtime::connect).post(realtime::set_subscriptions),
+        )
         .at(
             "/api/collections",
             get(collections::list_collections).post(collections::create_collection),

@@ -80,6 +80,8 @@ pub struct Config {
     pub log_level: String,
     /// Signs auth tokens; when unset, a random secret kept in `<dir>/secret`.
     pub token_secret: Option<Secret>,
+    /// Realtime (SSE) queues, timeouts and counts (built-in defaults; tests tune them).
+    pub realtime: basalt_api::realtime::RealtimeLimits,
 }
 
 impl Default for Config {
@@ -98,6 +100,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             log_level: "info".into(),
             token_secret: None,
+            realtime: basalt_api::realtime::RealtimeLimits::default(),
         }
     }
 }
@@ -343,6 +346,7 @@ impl Layer {
             log_format,
             log_level,
             token_secret,
+            realtime: d.realtime,
         })
     }
 }

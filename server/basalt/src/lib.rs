@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use basalt_api::realtime::Follower;
 use basalt_api::{AppState, HttpLimits, InstallToken};
 use basalt_core::service::{Limits, Services};
 use basalt_search::{Indexer, SearchEngine, SearchOptions};
@@ -226,18 +227,25 @@ async fn serve_once(
                 max_body_bytes: config.max_body_bytes,
                 origins: config.origins.clone(),
                 max_upload_bytes: config.max_upload_bytes,
+                realtime: config.realtime.clone(),
             },
             install,
         )
         .with_backups(backups.clone()),
     );
+    let follower = Follower::start(state.services.clone(), state.realtime.clone())
+        .context("starting the realtime follower")?;
     tracing::info!(%addr, "serving");
     let housekeeping = tokio::spawn(housekeeping(services.clone(), backups.clone()));
+    let hub = state.realtime.clone();
+    // Event streams never end on their own: close them when shutdown begins, so that
+    // the graceful drain only waits for ordinary requests.
     let signal = async move {
         tokio::select! {
             _ = stop.wait_for(|s| *s) => {},
             _ = restart.notified() => {},
         }
+        hub.close();
     };
     let served = Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(
@@ -250,6 +258,7 @@ async fn serve_once(
     let _ = housekeeping.await;
     drop(backups);
     tokio::task::spawn_blocking(move || {
+        follower.stop();
         indexer.stop();
         services.store().close()
     })

@@ -58,6 +58,8 @@ codes! {
     NotFound => NotFound, "not_found", "The requested resource wasn't found.";
     CollectionNotFound => NotFound, "collection_not_found", "Missing collection context.";
     RecordNotFound => NotFound, "record_not_found", "The requested resource wasn't found.";
+    RealtimeClientNotFound => NotFound, "realtime_client_not_found", "Missing or invalid client id.";
+    RealtimeAuthMismatch => Forbidden, "realtime_auth_mismatch", "The current and the previous request authorization don't match.";
     Conflict => Conflict, "conflict", "The request conflicts with the current state.";
     PayloadTooLarge => PayloadTooLarge, "payload_too_large", "Request entity too large.";
     TooManyRequests => TooManyRequests, "too_many_requests", "Too Many Requests.";

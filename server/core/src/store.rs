@@ -47,12 +47,17 @@ impl Write {
 }
 
 /// What the change log remembers of a write.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Change {
     pub seq: Seq,
     pub collection_id: String,
     pub record_id: String,
     pub action: Action,
+    /// A delete's record as it was last stored (its collection's current definition
+    /// reads it), so followers such as realtime can tell what was deleted. `None` for
+    /// creates and updates (followers read the current state), and for a delete whose
+    /// collection no longer exists.
+    pub deleted: Option<Record>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -11,7 +11,7 @@
 //! and never acknowledge a write ([`sync`](basalt_core::store::RecordStore::sync))
 //! before it is on disk. All methods block: async callers use `spawn_blocking`.
 //!
-//! # Key layout (store format 1)
+//! # Key layout (store format 2)
 //!
 //! | tree | key | value |
 //! |---|---|---|
@@ -23,7 +23,7 @@
 //! | `i/<collectionId>/<index>/<sig>` non-unique | `index_key(columns)` ++ record id | empty |
 //! | `i/<collectionId>/<index>/<sig>` unique | `index_key(columns)` | record id |
 //! | `x/<collectionId>/<fieldId>` | target id ++ `0x00` ++ record id | empty: relation reverse index |
-//! | `changes` | seq (u64 BE) | action byte, varint-prefixed collection id, record id |
+//! | `changes` | seq (u64 BE) | action byte, varint-prefixed collection id, record id; a delete: varint-prefixed record id ++ the record's last stored bytes |
 //!
 //! `<sig>` is a hash of the index's uniqueness, column slots and partial-index slot, so
 //! a changed definition gets a fresh tree that is built before the new definition is

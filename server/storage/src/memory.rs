@@ -27,7 +27,8 @@ pub struct MemoryStore {
 #[derive(Default)]
 struct State {
     collections: HashMap<String, Coll>,
-    changes: BTreeMap<Seq, Change>,
+    /// Each entry with a delete's last stored bytes, decoded when read.
+    changes: BTreeMap<Seq, (Change, Option<Vec<u8>>)>,
     seq: Seq,
     settings: Option<Vec<u8>>,
 }
@@ -114,7 +115,7 @@ impl State {
         write: &Write,
         seq: Seq,
         undo: &mut Vec<Undo>,
-    ) -> Result<Change, StorageError> {
+    ) -> Result<(Change, Option<Vec<u8>>), StorageError> {
         let crate::write::Parts {
             writer,
             old,
@@ -189,6 +190,10 @@ impl State {
             Some(bytes) => coll.records.insert(id.clone(), (created, bytes)),
             None => coll.records.remove(&id),
         };
+        let deleted = match (&before, action) {
+            (Some((_, last)), Action::Delete) => Some(last.clone()),
+            _ => None,
+        };
         undo.push(Undo::Record {
             coll: writer.id.clone(),
             id: id.clone(),
@@ -206,12 +211,14 @@ impl State {
                 before,
             });
         }
-        Ok(Change {
+        let change = Change {
             seq,
             collection_id: writer.id.clone(),
             record_id: id,
             action,
-        })
+            deleted: None,
+        };
+        Ok((change, deleted))
     }
 
     fn roll_back(&mut self, undo: Vec<Undo>) {
@@ -362,8 +369,8 @@ impl RecordStore for MemoryStore {
             }
         }
         state.seq = start + changes.len() as Seq;
-        for change in changes {
-            state.changes.insert(change.seq, change);
+        for (change, deleted) in changes {
+            state.changes.insert(change.seq, (change, deleted));
         }
         Ok(state.seq)
     }
@@ -396,7 +403,14 @@ impl RecordStore for MemoryStore {
             .changes
             .range(start..)
             .take(limit)
-            .map(|(_, c)| c.clone())
+            .map(|(_, (change, deleted))| {
+                let mut change = change.clone();
+                change.deleted = deleted.as_deref().and_then(|bytes| {
+                    let coll = state.collections.get(&change.collection_id)?;
+                    coll.layout.decode(bytes).ok()
+                });
+                change
+            })
             .collect())
     }
 }

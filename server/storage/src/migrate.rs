@@ -22,7 +22,14 @@ pub(crate) struct Step {
 }
 
 /// Every upgrade this build knows, oldest first.
-pub(crate) const STEPS: &[Step] = &[];
+pub(crate) const STEPS: &[Step] = &[Step {
+    from: 1,
+    what: "change-log entries of deletes carry the deleted record",
+    // Format 2 only adds an entry shape that format 1 binaries cannot read; the
+    // entries a format 1 store holds read as they are. The bump keeps older
+    // binaries from opening a store whose log has the new shape.
+    run: |_| Ok(()),
+}];
 
 /// The format a store was written in (`None` for a new, empty store).
 pub(crate) fn stored_format(meta: &Tree) -> Result<Option<u32>, StorageError> {

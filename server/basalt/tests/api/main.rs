@@ -11,6 +11,7 @@ mod kit;
 mod mail;
 mod oauth2;
 mod ops;
+mod realtime;
 mod records;
 mod search;
 mod settings;

@@ -17,6 +17,7 @@ mod mfa;
 mod oauth2;
 mod policies;
 mod principal;
+mod realtime;
 mod records;
 mod search;
 mod settings;
@@ -34,6 +35,7 @@ pub use oauth2::{
 };
 pub use policies::{POLICIES, ROLES};
 pub use principal::Principal;
+pub use realtime::Topic;
 pub use records::{ListOutput, ListParams, Shape};
 pub use signal::DurableSignal;
 

@@ -301,6 +301,12 @@ fn change_log_follows_commits(store: &dyn RecordStore) {
     assert!(all
         .iter()
         .all(|c| c.record_id == id(1) && c.collection_id == USERS));
+    let deleted: Vec<Option<&Record>> = all.iter().map(|c| c.deleted.as_ref()).collect();
+    assert_eq!(
+        deleted,
+        [None, None, Some(&b)],
+        "a delete carries the record's last state"
+    );
     assert_eq!(store.changes_since(start, 2).unwrap().len(), 2);
     assert_eq!(store.changes_since(s1, 1).unwrap()[0].seq, s2);
     assert!(store.changes_since(s3, 10).unwrap().is_empty());

@@ -182,11 +182,17 @@ fn apply_all(
         let Some(part) = parts.get(p.coll) else {
             return abort(StorageError::Corrupt("commit part missing".into()));
         };
+        let deleted = match p.action {
+            Action::Delete => tree(views, part.records())?
+                .get(p.id.as_bytes())?
+                .and_then(|v| keys::split_record_value(&v).map(|(_, body)| body.to_vec())),
+            _ => None,
+        };
         apply(views, p, part, seq)?;
         let collection_id = &part.handles.layout.def.id;
         tree(views, CHANGES)?.insert(
             &keys::seq_bytes(seq),
-            changes::encode(collection_id, &p.id, p.action),
+            changes::encode(collection_id, &p.id, p.action, deleted.as_deref()),
         )?;
     }
     meta.insert(keys::SEQ_KEY, &keys::seq_bytes(seq))?;

@@ -217,9 +217,15 @@ impl SledStore {
         let mut out = Vec::with_capacity(limit.min(1024));
         for kv in self.changes.range(keys::seq_bytes(start)..).take(limit) {
             let (k, v) = kv?;
-            let change = keys::read_seq(&k)
+            let (mut change, deleted) = keys::read_seq(&k)
                 .and_then(|seq| changes::decode(seq, &v))
                 .ok_or_else(|| StorageError::Corrupt("change log entry".into()))?;
+            if let Some(bytes) = deleted {
+                let registry = self.registry.read_recursive();
+                change.deleted = registry
+                    .get(&change.collection_id)
+                    .and_then(|h| h.layout.decode(&bytes).ok());
+            }
             out.push(change);
         }
         Ok(out)

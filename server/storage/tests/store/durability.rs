@@ -103,7 +103,7 @@ fn a_newer_format_is_refused() {
         let db = crate::open_raw(dir.path());
         db.open_tree("meta")
             .unwrap()
-            .insert("format", &2u32.to_be_bytes())
+            .insert("format", &99u32.to_be_bytes())
             .unwrap();
         db.flush().unwrap();
     }
@@ -114,8 +114,8 @@ fn a_newer_format_is_refused() {
         matches!(
             e,
             StorageError::NewerFormat {
-                found: 2,
-                supported: 1
+                found: 99,
+                supported: 2
             }
         ),
         "{e:?}"
