@@ -8,14 +8,16 @@
 
 use std::time::{Duration, Instant};
 
+use basalt_core::files::Upload;
 use basalt_core::service::{BatchAction, BatchFailure, BatchOp, Shape};
 use basalt_core::{Code, Error, FieldError};
 use poem::http::StatusCode;
 use poem::{handler, Body, IntoResponse, Request, Response};
 use serde_json::{json, Map, Value as Json};
 
-use crate::context::{durable, form_pairs, read_body, Ctx};
+use crate::context::{durable, form_pairs, Ctx};
 use crate::error::envelope;
+use crate::multipart::read_input;
 use crate::ApiError;
 
 /// The longest request URL accepted inside a batch (PocketBase's limit).
@@ -30,13 +32,18 @@ pub async fn batch(ctx: Ctx, req: &Request, body: Body) -> Result<Response, ApiE
             "Batch requests are not allowed.",
         )));
     }
-    let limit = match usize::try_from(settings.max_body_size) {
-        Ok(n) if n > 0 => n,
-        _ => ctx.state.limits.max_body_bytes,
+    // `maxBodySize` bounds the whole batch, files included; unset, JSON batches get the
+    // JSON limit and multipart ones (with files) the upload limit.
+    let (json_limit, multipart_limit) = match u64::try_from(settings.max_body_size) {
+        Ok(n) if n > 0 => (usize::try_from(n).unwrap_or(usize::MAX), n),
+        _ => (
+            ctx.state.limits.max_body_bytes,
+            ctx.state.limits.max_upload_bytes,
+        ),
     };
-    let body = read_body(req, body, limit).await?;
+    let input = read_input(req, body, json_limit, multipart_limit).await?;
     let max = usize::try_from(settings.max_requests).unwrap_or(usize::MAX);
-    let ops = match parse_requests(&ctx, &body, max) {
+    let ops = match parse_requests(&ctx, &input.body, input.uploads, max) {
         Ok(ops) => ops,
         Err(Rejected::Invalid(e)) => return Err(e),
         Err(Rejected::Failed(f)) => return Ok(failed(f)),
@@ -77,6 +84,7 @@ impl From<ApiError> for Rejected {
 fn parse_requests(
     ctx: &Ctx,
     body: &Map<String, Json>,
+    uploads: Vec<Upload>,
     max: usize,
 ) -> Result<Vec<BatchOp>, Rejected> {
     let invalid = |field: String, code: &str, message: String| {
@@ -108,6 +116,26 @@ fn parse_requests(
             format!("The length must be between 0 and {max}."),
         ));
     }
+    let mut files: Vec<Vec<Upload>> = vec![Vec::new(); requests.len()];
+    for mut upload in uploads {
+        let Some((i, field)) = request_file_key(&upload.key) else {
+            return Err(invalid(
+                upload.key,
+                "validation_invalid_file_key",
+                "File parts must be named requests.<index>.<field>.".into(),
+            ));
+        };
+        let Some(slot) = files.get_mut(i) else {
+            return Err(invalid(
+                upload.key,
+                "validation_invalid_file_key",
+                format!("There is no request {i} for this file."),
+            ));
+        };
+        upload.key = field;
+        slot.push(upload);
+    }
+    let mut files = files.into_iter();
     let mut ops = Vec::with_capacity(requests.len());
     for (i, item) in requests.iter().enumerate() {
         let Json::Object(item) = item else {
@@ -187,9 +215,24 @@ fn parse_requests(
             body: op_body,
             request,
             shape,
+            uploads: files.next().unwrap_or_default(),
         });
     }
     Ok(ops)
+}
+
+/// `requests.<i>.<field>` or `requests[<i>].<field>`: the request index and the field
+/// (with its modifiers).
+fn request_file_key(key: &str) -> Option<(usize, String)> {
+    let rest = key.strip_prefix("requests")?;
+    let (index, field) = if let Some(rest) = rest.strip_prefix('.') {
+        rest.split_once('.')?
+    } else {
+        let (index, field) = rest.strip_prefix('[')?.split_once(']')?;
+        (index, field.strip_prefix('.')?)
+    };
+    let index = index.parse().ok()?;
+    (!field.is_empty()).then(|| (index, field.to_owned()))
 }
 
 /// Which record route `method url` names: its collection, action and query string.

@@ -57,18 +57,30 @@ pub async fn read_record_input(
     collection: Option<&Collection>,
     limits: &HttpLimits,
 ) -> Result<RecordInput, ApiError> {
+    let limit = upload_limit(collection, limits);
+    read_input(req, body, limits.max_body_bytes, limit).await
+}
+
+/// Reads a JSON or form body of at most `json_limit` bytes, or a multipart one of at
+/// most `multipart_limit` bytes.
+pub async fn read_input(
+    req: &Request,
+    body: poem::Body,
+    json_limit: usize,
+    multipart_limit: u64,
+) -> Result<RecordInput, ApiError> {
     let content_type = req.content_type().unwrap_or_default();
     if !content_type
         .to_ascii_lowercase()
         .starts_with("multipart/form-data")
     {
-        let body = read_body(req, body, limits.max_body_bytes).await?;
+        let body = read_body(req, body, json_limit).await?;
         return Ok(RecordInput {
             body,
             uploads: Vec::new(),
         });
     }
-    let limit = upload_limit(collection, limits);
+    let limit = multipart_limit;
     let boundary = multer::parse_boundary(content_type).map_err(|e| invalid(e.to_string()))?;
     let constraints =
         multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(limit));

@@ -4,6 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
+use crate::files::{blobs, multipart, send_multipart};
 use crate::kit::TestServer;
 
 async fn setup(s: &TestServer) {
@@ -318,4 +319,85 @@ async fn malformed_batches_are_rejected_with_the_field_named() {
         "{out}"
     );
     assert_eq!(count(&s, "authors").await, 0);
+}
+
+#[tokio::test]
+async fn files_travel_with_their_request_and_a_failed_batch_leaves_none() {
+    let s = TestServer::start().await;
+    setup(&s).await;
+    s.create_collection(json!({
+        "name": "docs",
+        "fields": [
+            {"name": "title", "type": "text", "required": true},
+            {"name": "files", "type": "file", "maxSelect": 3, "maxSize": 1024},
+        ],
+        "listRule": "", "viewRule": "", "createRule": "", "updateRule": "",
+    }))
+    .await;
+    let payload = json!({"requests": [
+        {"method": "POST", "url": "/api/collections/docs/records", "body": {"title": "a"}},
+        {"method": "POST", "url": "/api/collections/docs/records", "body": {"title": "b"}},
+    ]})
+    .to_string();
+    let body = multipart(&[
+        ("@jsonPayload", None, payload.as_bytes()),
+        ("requests.0.files", Some("one.txt"), b"first"),
+        ("requests[1].files", Some("two.txt"), b"second"),
+        ("requests.1.files", Some("three.txt"), b"third"),
+    ]);
+    let (status, out) = send_multipart(&s, Some(&s.token), Method::POST, "/api/batch", body).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(out[0]["body"]["files"].as_array().unwrap().len(), 1);
+    assert_eq!(out[1]["body"]["files"].as_array().unwrap().len(), 2);
+    let record = &out[1]["body"];
+    let name = record["files"][1].as_str().unwrap();
+    let url = format!(
+        "{}/api/files/docs/{}/{name}",
+        s.url,
+        record["id"].as_str().unwrap()
+    );
+    let bytes = s
+        .client
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&bytes[..], b"third");
+    let stored = blobs(s.dir()).len();
+    assert_eq!(stored, 3);
+
+    // the second request fails: nothing is written, no file stays behind
+    let payload = json!({"requests": [
+        {"method": "POST", "url": "/api/collections/docs/records", "body": {"title": "c"}},
+        {"method": "POST", "url": "/api/collections/docs/records", "body": {"title": ""}},
+    ]})
+    .to_string();
+    let body = multipart(&[
+        ("@jsonPayload", None, payload.as_bytes()),
+        ("requests.0.files", Some("four.txt"), b"fourth"),
+    ]);
+    let (status, out) = send_multipart(&s, Some(&s.token), Method::POST, "/api/batch", body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{out}");
+    assert_eq!(blobs(s.dir()).len(), stored, "no orphan blob");
+    assert_eq!(count(&s, "docs").await, 2);
+
+    // a file part for a request that does not exist
+    let payload = json!({"requests": [
+        {"method": "POST", "url": "/api/collections/docs/records", "body": {"title": "d"}},
+    ]})
+    .to_string();
+    let body = multipart(&[
+        ("@jsonPayload", None, payload.as_bytes()),
+        ("requests.5.files", Some("five.txt"), b"fifth"),
+    ]);
+    let (status, out) = send_multipart(&s, Some(&s.token), Method::POST, "/api/batch", body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{out}");
+    assert_eq!(
+        out["data"]["requests"]["5"]["files"]["code"], "validation_invalid_file_key",
+        "{out}"
+    );
+    assert_eq!(count(&s, "docs").await, 2);
 }

@@ -10,11 +10,11 @@ use serde_json::{json, Value};
 use crate::kit::TestServer;
 
 /// One part of a hand-built multipart body: `(name, filename, bytes)`.
-type Part<'a> = (&'a str, Option<&'a str>, &'a [u8]);
+pub type Part<'a> = (&'a str, Option<&'a str>, &'a [u8]);
 
 const BOUNDARY: &str = "basaltTestBoundary7MA4YWxkTrZu0gW";
 
-fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
+pub fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
     let mut out = Vec::new();
     for (name, filename, bytes) in parts {
         out.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
@@ -37,7 +37,7 @@ fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
 }
 
 /// Sends a multipart body; returns status and JSON.
-async fn send_multipart(
+pub async fn send_multipart(
     s: &TestServer,
     token: Option<&str>,
     method: Method,
@@ -99,7 +99,7 @@ fn png(w: u32, h: u32) -> Vec<u8> {
 }
 
 /// Every blob file under the data dir's storage (thumbnails included).
-fn blobs(dir: &Path) -> Vec<String> {
+pub fn blobs(dir: &Path) -> Vec<String> {
     let root = dir.join("storage");
     let mut out = Vec::new();
     let mut stack = vec![root.clone()];
@@ -270,7 +270,7 @@ async fn thumbs_only_for_listed_sizes_generated_once() {
         assert_eq!(bytes, image, "{thumb}");
     }
     // Cached: one blob per size, the same bytes again.
-    let thumbs: Vec<String> = blobs(s.data_dir())
+    let thumbs: Vec<String> = blobs(s.dir())
         .into_iter()
         .filter(|b| b.contains("thumbs_"))
         .collect();
@@ -278,7 +278,7 @@ async fn thumbs_only_for_listed_sizes_generated_once() {
     let (_, _, again) = fetch(&s, &format!("{url}?thumb=10x10"), &[]).await;
     assert_eq!(dims(&again), (10, 10));
     assert_eq!(
-        blobs(s.data_dir())
+        blobs(s.dir())
             .iter()
             .filter(|b| b.contains("thumbs_"))
             .count(),
@@ -479,7 +479,7 @@ async fn modifiers_replace_append_remove_and_clear_and_old_blobs_go() {
         assert_eq!(status, StatusCode::OK, "{rec}");
         assert_eq!(rec["files"], json!([]));
     }
-    wait_for(|| blobs(s.data_dir()).is_empty()).await;
+    wait_for(|| blobs(s.dir()).is_empty()).await;
 }
 
 async fn wait_for(mut done: impl FnMut() -> bool) {
@@ -493,7 +493,7 @@ async fn wait_for(mut done: impl FnMut() -> bool) {
 }
 
 async fn wait_until_gone(s: &TestServer, name: &str) {
-    wait_for(|| !blobs(s.data_dir()).iter().any(|b| b.ends_with(name))).await;
+    wait_for(|| !blobs(s.dir()).iter().any(|b| b.ends_with(name))).await;
 }
 
 #[tokio::test]
@@ -559,7 +559,7 @@ async fn bad_uploads_are_field_errors_and_leave_no_blob() {
     )
     .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert!(blobs(s.data_dir()).is_empty(), "{:?}", blobs(s.data_dir()));
+    assert!(blobs(s.dir()).is_empty(), "{:?}", blobs(s.dir()));
 }
 
 #[tokio::test]
@@ -575,7 +575,7 @@ async fn failing_writes_leave_no_orphans() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{first}");
-    assert_eq!(blobs(s.data_dir()).len(), 1);
+    assert_eq!(blobs(s.dir()).len(), 1);
     // Unique violation at commit.
     let (status, err) = upload(
         &s,
@@ -585,7 +585,7 @@ async fn failing_writes_leave_no_orphans() {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
-    assert_eq!(blobs(s.data_dir()).len(), 1, "{:?}", blobs(s.data_dir()));
+    assert_eq!(blobs(s.dir()).len(), 1, "{:?}", blobs(s.dir()));
     // The same on update, and the old file stays.
     let (_, second) = upload(&s, Method::POST, records, &[("title", None, b"other")]).await;
     let path = format!(
@@ -620,7 +620,7 @@ async fn failing_writes_leave_no_orphans() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    let left = blobs(s.data_dir());
+    let left = blobs(s.dir());
     assert_eq!(left.len(), 1, "{left:?}");
     assert!(left[0].ends_with(first["files"][0].as_str().unwrap()));
 }
@@ -667,7 +667,7 @@ async fn deleting_records_cascades_and_collections_removes_blobs() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{note}");
-    assert_eq!(blobs(s.data_dir()).len(), 4, "{:?}", blobs(s.data_dir()));
+    assert_eq!(blobs(s.dir()).len(), 4, "{:?}", blobs(s.dir()));
 
     let (status, _) = s
         .call(
@@ -677,7 +677,7 @@ async fn deleting_records_cascades_and_collections_removes_blobs() {
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    wait_for(|| blobs(s.data_dir()).is_empty()).await;
+    wait_for(|| blobs(s.dir()).is_empty()).await;
 
     let (_, note) = upload(
         &s,
@@ -686,17 +686,17 @@ async fn deleting_records_cascades_and_collections_removes_blobs() {
         &[("att", Some("m.txt"), b"m")],
     )
     .await;
-    assert_eq!(blobs(s.data_dir()).len(), 1, "{note}");
+    assert_eq!(blobs(s.dir()).len(), 1, "{note}");
     let (status, _) = s.call(Method::DELETE, "/api/collections/notes", None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    wait_for(|| blobs(s.data_dir()).is_empty()).await;
+    wait_for(|| blobs(s.dir()).is_empty()).await;
 }
 
 #[tokio::test]
 async fn no_name_reaches_outside_the_storage() {
     let s = TestServer::start().await;
     docs(&s).await;
-    std::fs::write(s.data_dir().join("outside.txt"), b"outside").unwrap();
+    std::fs::write(s.dir().join("outside.txt"), b"outside").unwrap();
     let (status, rec) = upload(
         &s,
         Method::POST,
@@ -716,7 +716,7 @@ async fn no_name_reaches_outside_the_storage() {
     }
     let id = rec["id"].as_str().unwrap();
     assert_eq!(
-        std::fs::read(s.data_dir().join("outside.txt")).unwrap(),
+        std::fs::read(s.dir().join("outside.txt")).unwrap(),
         b"outside"
     );
     // Names the record does not hold, encoded or not, are all 404 (or not routed).

@@ -136,11 +136,6 @@ impl TestServer {
         out
     }
 
-    /// The server's data directory.
-    pub fn data_dir(&self) -> &std::path::Path {
-        self._dir.path()
-    }
-
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());

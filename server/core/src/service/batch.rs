@@ -15,8 +15,10 @@ use std::time::Instant;
 
 use serde_json::{Map, Value as Json};
 
+use super::files::Written;
 use super::records::{busy, MAX_WRITE_RETRIES};
-use super::{Action, Pending, Principal, Services, Shape};
+use super::{Action, Pending, Principal, Services, Shape, Staged};
+use crate::files::Upload;
 use crate::filter::{Lookup, RequestInfo};
 use crate::record::Record;
 use crate::schema::Collection;
@@ -48,6 +50,8 @@ pub struct BatchOp {
     /// and body; the batch's caller).
     pub request: RequestInfo,
     pub shape: Shape,
+    /// Files for the request's file fields (multipart `requests.<i>.<field>` parts).
+    pub uploads: Vec<Upload>,
 }
 
 /// One operation's response: the status and body its single-request twin would send.
@@ -79,6 +83,16 @@ enum Done {
     Deleted,
 }
 
+/// An operation's uploads, named and checked, to store before the commit.
+type Blobs = (Arc<Collection>, Record, Staged);
+
+/// A prepared batch: its writes, what to render, and the files to store.
+struct Prepared {
+    writes: Vec<Write>,
+    done: Vec<Done>,
+    blobs: Vec<Blobs>,
+}
+
 impl Services {
     /// Runs `ops` in order and commits all their writes atomically, or none of them.
     /// Fails with the first failing operation's error, or without an index when the
@@ -90,14 +104,35 @@ impl Services {
         deadline: Instant,
     ) -> std::result::Result<(Vec<BatchResult>, Pending), BatchFailure> {
         for _ in 0..MAX_WRITE_RETRIES {
-            let (writes, done) = self.prepare_batch(who, ops, deadline)?;
+            let Prepared {
+                writes,
+                done,
+                blobs,
+            } = self.prepare_batch(who, ops, deadline)?;
+            // Files first, so a committed record never names a missing file; removed
+            // again if the commit fails, so a failed batch leaves no orphan.
+            let mut written = Written::default();
+            let stored = blobs
+                .iter()
+                .try_for_each(|(c, r, staged)| self.write_blobs(c, r, staged, &mut written));
+            if let Err(e) = stored {
+                self.discard_blobs(written);
+                return Err(BatchFailure {
+                    index: None,
+                    error: e,
+                });
+            }
             match self.commit(writes) {
                 Ok(pending) => {
                     let results = self.render_batch(who, done)?;
                     return Ok((results, pending));
                 }
-                Err(e) if e.code == Code::Conflict => continue,
-                Err(e) => return Err(blame(ops, e)),
+                Err(e) => {
+                    self.discard_blobs(written);
+                    if e.code != Code::Conflict {
+                        return Err(blame(ops, e));
+                    }
+                }
             }
         }
         Err(BatchFailure {
@@ -111,9 +146,10 @@ impl Services {
         who: &Principal,
         ops: &[BatchOp],
         deadline: Instant,
-    ) -> std::result::Result<(Vec<Write>, Vec<Done>), BatchFailure> {
+    ) -> std::result::Result<Prepared, BatchFailure> {
         let mut overlay = Overlay::new(self.store());
         let mut done = Vec::with_capacity(ops.len());
+        let mut blobs = Vec::new();
         for (i, op) in ops.iter().enumerate() {
             if Instant::now() > deadline {
                 return Err(BatchFailure {
@@ -123,13 +159,18 @@ impl Services {
                     ),
                 });
             }
-            let (writes, result) = self
+            let (writes, result, files) = self
                 .prepare_op(who, op, &overlay)
                 .map_err(|e| BatchFailure::at(i, e))?;
             overlay.push(writes);
             done.push(result);
+            blobs.extend(files);
         }
-        Ok((overlay.writes, done))
+        Ok(Prepared {
+            writes: overlay.writes,
+            done,
+            blobs,
+        })
     }
 
     fn prepare_op(
@@ -137,7 +178,7 @@ impl Services {
         who: &Principal,
         op: &BatchOp,
         view: &Overlay<'_>,
-    ) -> Result<(Vec<Write>, Done)> {
+    ) -> Result<(Vec<Write>, Done, Option<Blobs>)> {
         let collection = self.collection(&op.collection).map_err(|mut e| {
             e.message = "Missing or invalid collection context.".into();
             e
@@ -161,10 +202,22 @@ impl Services {
         request.method = method.to_owned();
         let permit = self.authorize(who, &collection, gate, request)?;
         permit.check(&collection, gate)?;
+        let mut body = op.body.clone();
+        let staged = match action {
+            BatchAction::Create | BatchAction::Update { .. } => {
+                let creating = matches!(action, BatchAction::Create);
+                self.stage_uploads(&collection, &mut body, op.uploads.clone(), creating)?
+            }
+            _ => Staged::default(),
+        };
+        let blobs = |record: &Record, staged: Staged| {
+            (!staged.is_empty()).then(|| (collection.clone(), record.clone(), staged))
+        };
         match action {
             BatchAction::Create => {
                 self.parse_shape(&collection, &op.shape.expand, &op.shape.fields)?;
-                let record = self.prepare_create(view, &permit, &collection, &op.body, &[])?;
+                let record =
+                    self.prepare_create(view, &permit, &collection, &body, staged.names())?;
                 if view.get(&collection, record.id())?.is_some() {
                     let mut data = BTreeMap::new();
                     data.insert(
@@ -176,6 +229,7 @@ impl Services {
                     );
                     return Err(Error::validation("Failed to create record.", data));
                 }
+                let files = blobs(&record, staged);
                 let write = Write::Create {
                     collection: collection.clone(),
                     record: record.clone(),
@@ -183,22 +237,28 @@ impl Services {
                 Ok((
                     vec![write],
                     Done::Record(collection, record, op.shape.clone()),
+                    files,
                 ))
             }
             BatchAction::Update { id } => {
                 self.parse_shape(&collection, &op.shape.expand, &op.shape.fields)?;
                 let (old, new) =
-                    self.prepare_update(view, &permit, &collection, &id, &op.body, &[])?;
+                    self.prepare_update(view, &permit, &collection, &id, &body, staged.names())?;
+                let files = blobs(&new, staged);
                 let write = Write::Update {
                     collection: collection.clone(),
                     old,
                     new: new.clone(),
                 };
-                Ok((vec![write], Done::Record(collection, new, op.shape.clone())))
+                Ok((
+                    vec![write],
+                    Done::Record(collection, new, op.shape.clone()),
+                    files,
+                ))
             }
             BatchAction::Delete { id } => {
                 let writes = self.prepare_delete(view, &permit, &collection, &id)?;
-                Ok((writes, Done::Deleted))
+                Ok((writes, Done::Deleted, None))
             }
             BatchAction::Upsert => unreachable!("upsert resolved above"),
         }
