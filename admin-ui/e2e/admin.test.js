@@ -201,6 +201,36 @@ test('add, edit and delete records', async () => {
   await shot(page, '07-records');
 });
 
+test('live updates: records changed elsewhere appear without a reload', async () => {
+  const login = await fetch(`${server.url}/api/collections/_superusers/auth-with-password`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ identity: EMAIL, password: PASSWORD }),
+  });
+  const { token } = await login.json();
+  const call = async (method, path, body) => {
+    const res = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { Authorization: token, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+  await page.getByText('● live').waitFor();
+  const [existing] = (await call('GET', '/api/collections/posts/records?perPage=1')).items;
+  const created = await call('POST', '/api/collections/posts/records', { ...existing, id: undefined, title: 'From elsewhere' });
+  await page.getByRole('cell', { name: 'From elsewhere' }).waitFor();
+  await page.getByText('1–3 of 3').waitFor();
+  await call('PATCH', `/api/collections/posts/records/${created.id}`, { title: 'Changed elsewhere' });
+  await page.getByRole('cell', { name: 'Changed elsewhere' }).waitFor();
+  await shot(page, '07b-records-live');
+  await call('DELETE', `/api/collections/posts/records/${created.id}`);
+  await page.getByRole('cell', { name: 'Changed elsewhere' }).waitFor({ state: 'detached' });
+  await page.getByText('1–2 of 2').waitFor();
+});
+
 test('sort, filter with inline errors, and search', async () => {
   await page.locator('th button', { hasText: 'views' }).click();
   await page.locator('th button', { hasText: 'views' }).click();
