@@ -231,6 +231,59 @@ test('live updates: records changed elsewhere appear without a reload', async ()
   await page.getByText('1–2 of 2').waitFor();
 });
 
+test('file fields: upload with previews, download, remove', async () => {
+  const login = await fetch(`${server.url}/api/collections/_superusers/auth-with-password`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ identity: EMAIL, password: PASSWORD }),
+  });
+  const { token } = await login.json();
+  const res = await fetch(`${server.url}/api/collections`, {
+    method: 'POST',
+    headers: { Authorization: token, 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      name: 'docs',
+      fields: [
+        { name: 'title', type: 'text' },
+        { name: 'attachments', type: 'file', maxSelect: 2, maxSize: 1 << 20, thumbs: ['100x100'] },
+      ],
+    }),
+  });
+  assert.equal(res.status, 200, await res.text());
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+  const text = Buffer.from('plain notes\n');
+  await page.reload();
+  await page.getByRole('link', { name: 'docs' }).first().click();
+  await page.getByRole('button', { name: '+ New record' }).click();
+  await page.locator('#rf-title').fill('With files');
+  await page.locator('#rf-attachments').setInputFiles([
+    { name: 'pixel.png', mimeType: 'image/png', buffer: png },
+    { name: 'notes.txt', mimeType: 'text/plain', buffer: text },
+  ]);
+  await page.locator('.files li.new img').waitFor();
+  await shot(page, '07c-record-files');
+  await page.getByRole('button', { name: 'Create', exact: true }).click();
+  await page.getByRole('cell', { name: 'With files' }).waitFor();
+  const api = async (path) => (await fetch(`${server.url}${path}`, { headers: { Authorization: token } })).json();
+  let [rec] = (await api('/api/collections/docs/records')).items;
+  assert.equal(rec.attachments.length, 2);
+  const stored = await fetch(`${server.url}/api/files/docs/${rec.id}/${rec.attachments[0]}`);
+  assert.deepEqual(Buffer.from(await stored.arrayBuffer()), png);
+
+  // Edit: the stored image shows as a thumbnail; remove the text file.
+  await page.getByRole('cell', { name: 'With files' }).click();
+  const thumb = page.locator('.files img').first();
+  await thumb.waitFor();
+  assert.match(await thumb.getAttribute('src'), /thumb=100x100/);
+  await page.getByRole('button', { name: `Remove ${rec.attachments[1]}` }).click();
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.locator('dialog[open]').waitFor({ state: 'detached' });
+  [rec] = (await api('/api/collections/docs/records')).items;
+  assert.equal(rec.attachments.length, 1);
+  assert.match(rec.attachments[0], /^pixel_[a-z0-9]{10}\.png$/);
+  await page.getByRole('link', { name: 'posts' }).first().click();
+});
+
 test('sort, filter with inline errors, and search', async () => {
   await page.locator('th button', { hasText: 'views' }).click();
   await page.locator('th button', { hasText: 'views' }).click();

@@ -87,13 +87,15 @@ export async function request<T>(
   const headers: Record<string, string> = {};
   const token = opts.token ?? auth.token;
   if (token) headers.Authorization = token;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // FormData (file uploads) sets its own multipart content type.
+  const form = body instanceof FormData;
+  if (body !== undefined && !form) headers['Content-Type'] = 'application/json';
   let res: Response;
   try {
     res = await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : form ? body : JSON.stringify(body),
       signal: opts.signal,
     });
   } catch (e) {
@@ -146,10 +148,17 @@ export const api = {
     for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v));
     return request<ListResult<RecordModel>>('GET', `/api/collections/${enc(c)}/records?${q}`, undefined, { signal });
   },
-  createRecord: (c: string, body: Record<string, unknown>) =>
+  createRecord: (c: string, body: Record<string, unknown> | FormData) =>
     request<RecordModel>('POST', `/api/collections/${enc(c)}/records`, body),
-  updateRecord: (c: string, id: string, body: Record<string, unknown>) =>
+  updateRecord: (c: string, id: string, body: Record<string, unknown> | FormData) =>
     request<RecordModel>('PATCH', `/api/collections/${enc(c)}/records/${enc(id)}`, body),
+  /** A short-lived token for protected files. */
+  fileToken: async () => (await request<{ token: string }>('POST', '/api/files/token')).token,
+  /** The URL of a stored file (`thumb` e.g. `100x100`, `token` for protected files). */
+  fileUrl: (c: string, id: string, name: string, q: { thumb?: string; token?: string } = {}) => {
+    const params = new URLSearchParams(Object.entries(q).filter(([, v]) => v) as [string, string][]);
+    return `/api/files/${enc(c)}/${enc(id)}/${enc(name)}${params.size ? `?${params}` : ''}`;
+  },
   deleteRecord: (c: string, id: string) => request<null>('DELETE', `/api/collections/${enc(c)}/records/${enc(id)}`),
   impersonate: (c: string, id: string, duration: number) =>
     request<AuthResponse>('POST', `/api/collections/${enc(c)}/impersonate/${enc(id)}`, { duration }),
