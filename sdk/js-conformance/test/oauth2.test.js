@@ -6,7 +6,11 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { EventSource as EventSourcePolyfill } from 'eventsource';
 import { client, rejects, setup } from '../lib/helpers.js';
+
+// authWithOAuth2 listens on realtime: the SDK needs a global EventSource (node < 22 has none).
+globalThis.EventSource ??= EventSourcePolyfill;
 
 const CLIENT_ID = 'sdk-client';
 const CLIENT_SECRET = 'sdk-secret';
@@ -33,7 +37,7 @@ function fakeProvider() {
           grant &&
           form.get('client_id') === CLIENT_ID &&
           form.get('client_secret') === CLIENT_SECRET &&
-          form.get('redirect_uri') === REDIRECT &&
+          form.get('redirect_uri') === grant.redirect &&
           s256(form.get('code_verifier') ?? '') === grant.challenge;
         if (!ok) return reply(400, { error: 'invalid_grant' });
         const token = `at-${crypto.randomUUID()}`;
@@ -50,9 +54,9 @@ function fakeProvider() {
   return {
     listen: () => new Promise((r) => server.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${server.address().port}`))),
     close: () => new Promise((r) => server.close(r)),
-    consent(challenge, user) {
+    consent(challenge, user, redirect = REDIRECT) {
       const code = `code-${crypto.randomUUID()}`;
-      codes.set(code, { challenge, user });
+      codes.set(code, { challenge, user, redirect });
       return code;
     },
   };
@@ -126,6 +130,35 @@ describe('oauth2', () => {
     const second = await signIn(user);
     assert.equal(second.res.meta.isNew, false);
     assert.equal(second.res.record.id, first.res.record.id);
+  });
+
+  it('authWithOAuth2 (all in one) gets the code through /api/oauth2-redirect over realtime', async () => {
+    const user = { sub: 'popup-1', name: 'Popup', email: 'popup@example.com', email_verified: true };
+    const guest = client(server.url);
+    let landed;
+    const res = await guest.collection('members').authWithOAuth2({
+      provider: 'oidc',
+      // Instead of a popup: the provider consents and sends the browser back.
+      urlCallback: async (url) => {
+        const u = new URL(url);
+        assert.equal(`${u.origin}${u.pathname}`, `${fakeURL}/auth`);
+        const redirect = u.searchParams.get('redirect_uri');
+        assert.equal(redirect, `${server.url}/api/oauth2-redirect`);
+        const code = fake.consent(u.searchParams.get('code_challenge'), user, redirect);
+        const back = new URL(redirect);
+        back.searchParams.set('code', code);
+        back.searchParams.set('state', u.searchParams.get('state'));
+        landed = await fetch(back);
+      },
+    });
+    assert.equal(landed.status, 200);
+    assert.match(await landed.text(), /signed in/i);
+    assert.equal(res.record.email, 'popup@example.com');
+    assert.ok(guest.authStore.isValid);
+
+    // A state naming no waiting client is refused.
+    const stray = await fetch(`${server.url}/api/oauth2-redirect?code=x&state=nobody`);
+    assert.equal(stray.status, 400);
   });
 
   it('the collection never shows the client secret', async () => {

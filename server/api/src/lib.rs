@@ -85,6 +85,10 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
             get(realtime::connect).post(realtime::set_subscriptions),
         )
         .at(
+            "/api/oauth2-redirect",
+            get(realtime::oauth2_redirect).post(realtime::oauth2_redirect),
+        )
+        .at(
             "/api/collections",
             get(collections::list_collections).post(collections::create_collection),
         )

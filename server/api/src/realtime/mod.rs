@@ -9,6 +9,7 @@
 //!   [`RealtimeLimits::queue`] messages behind is disconnected (it can reconnect).
 
 mod follower;
+mod oauth2;
 mod stream;
 mod subscribe;
 
@@ -23,6 +24,7 @@ use parking_lot::{Mutex, RwLock};
 use tokio::sync::{mpsc, Notify};
 
 pub use follower::Follower;
+pub use oauth2::oauth2_redirect;
 pub use stream::connect;
 pub use subscribe::set_subscriptions;
 
