@@ -9,7 +9,7 @@ use crate::kit::TestServer;
 
 /// Polls `/api/logs` with `query` until it reports at least `n` items.
 async fn logs_until(s: &TestServer, query: &str, n: u64) -> Value {
-    for _ in 0..100 {
+    for _ in 0..300 {
         let (status, body) = s
             .call(Method::GET, &format!("/api/logs?{query}"), None)
             .await;
@@ -67,6 +67,8 @@ async fn logs_filter_sort_page_and_stats() {
             .call(Method::GET, &format!("/api/health?n={i}"), None)
             .await;
         assert_eq!(status, StatusCode::OK);
+        // `created` has millisecond resolution: keep the order unambiguous.
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let f = "filter=message~%22%2Fapi%2Fhealth%3Fn%3D%22";
     let body = logs_until(&s, f, 5).await;
