@@ -8,6 +8,7 @@ mod collections;
 mod files;
 mod install;
 mod kit;
+mod logs;
 mod mail;
 mod oauth2;
 mod ops;
