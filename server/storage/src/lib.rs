@@ -60,7 +60,6 @@ mod error;
 mod exec;
 mod keys;
 mod layout;
-mod logs;
 mod memory;
 mod migrate;
 mod order;
@@ -69,5 +68,4 @@ mod write;
 
 pub use crate::disk::{SledOptions, SledStore};
 pub use crate::error::{EngineError, StorageError, WriteKind};
-pub use crate::logs::SledLogStore;
 pub use crate::memory::MemoryStore;

@@ -8,7 +8,6 @@ mod collections;
 mod files;
 mod install;
 mod kit;
-mod logs;
 mod mail;
 mod oauth2;
 mod ops;
