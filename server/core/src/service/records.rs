@@ -393,7 +393,7 @@ impl Services {
 
     /// The new record of a create. A body that sets what only managers may set
     /// (`verified`, …) is accepted when the `manageRule` matches the result.
-    pub(super) fn input_for_create(
+    fn input_for_create(
         &self,
         view: &dyn Lookup,
         permit: &Permit,

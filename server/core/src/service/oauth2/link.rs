@@ -235,13 +235,7 @@ impl Services {
         request.context = "oauth2".into();
         request.body = payload.clone();
         let permit = self.authorize(who, collection, Action::Create, request)?;
-        let mut record = self.input_for_create(self.store(), &permit, collection, &payload, &[])?;
-        if !permit.allows(&record, self.store())? {
-            return Err(Error::new(
-                Code::ValidationFailed,
-                "Failed to create record.",
-            ));
-        }
+        let mut record = self.prepare_create(self.store(), &permit, collection, &payload, &[])?;
         if text(collection, &record, "email") == user.email {
             set(collection, &mut record, "verified", Value::Bool(true));
         }
