@@ -15,8 +15,11 @@ mod error;
 mod files;
 mod health;
 mod install;
+pub mod logs;
+mod metrics;
 mod multipart;
 mod oauth2;
+mod personal;
 mod policies;
 mod ratelimit;
 pub mod realtime;
@@ -46,6 +49,18 @@ pub struct AppState {
     pub backups: Option<Arc<dyn basalt_core::backup::Backups>>,
     /// The realtime clients; the binary starts a [`realtime::Follower`] on it.
     pub realtime: Arc<realtime::Hub>,
+    /// Request counters and latency for `/api/metrics`.
+    pub metrics: metrics::Metrics,
+    /// Where request logs are read from (`/api/logs`), when the binary provides it.
+    pub log_store: Option<Arc<dyn basalt_core::logs::LogStore>>,
+    /// Where the middleware queues request logs.
+    pub log_sink: Option<Arc<logs::LogSink>>,
+    /// The data directory, for the store size in `/api/metrics`.
+    pub data_dir: Option<std::path::PathBuf>,
+    /// A bearer token that may read `/api/metrics` besides superusers.
+    pub metrics_token: Option<String>,
+    /// How far the search indexer has followed the change log (`/api/metrics`).
+    pub search_progress: Option<Arc<std::sync::atomic::AtomicU64>>,
 }
 
 impl AppState {
@@ -62,12 +77,44 @@ impl AppState {
             login_failures: ratelimit::Limiter::default(),
             install,
             backups: None,
+            metrics: metrics::Metrics::default(),
+            log_store: None,
+            log_sink: None,
+            data_dir: None,
+            metrics_token: None,
+            search_progress: None,
         }
     }
 
     /// Serves `/api/backups` with `backups`.
     pub fn with_backups(mut self, backups: Arc<dyn basalt_core::backup::Backups>) -> AppState {
         self.backups = Some(backups);
+        self
+    }
+}
+
+impl AppState {
+    /// Writes request logs to `store` through `sink` and serves them on `/api/logs`.
+    pub fn with_logs(
+        mut self,
+        store: Arc<dyn basalt_core::logs::LogStore>,
+        sink: Arc<logs::LogSink>,
+    ) -> AppState {
+        self.log_store = Some(store);
+        self.log_sink = Some(sink);
+        self
+    }
+
+    /// The data directory and `/api/metrics`' bearer token.
+    pub fn with_ops(mut self, dir: std::path::PathBuf, metrics_token: Option<String>) -> AppState {
+        self.data_dir = Some(dir);
+        self.metrics_token = metrics_token.filter(|t| !t.is_empty());
+        self
+    }
+
+    /// The search indexer's progress, for the search lag in `/api/metrics`.
+    pub fn with_search_progress(mut self, progress: Arc<std::sync::atomic::AtomicU64>) -> AppState {
+        self.search_progress = Some(progress);
         self
     }
 }
@@ -80,6 +127,18 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         .at("/_/*path", get(admin::serve))
         .at("/api/health", get(health::health).head(health::health))
         .at("/api/batch", post(batch::batch))
+        .at("/api/logs", get(logs::list_logs))
+        .at("/api/logs/stats", get(logs::log_stats))
+        .at("/api/logs/:id", get(logs::get_log))
+        .at("/api/metrics", get(metrics::get_metrics))
+        .at(
+            "/api/collections/:collection/records/:id/export",
+            get(personal::export_user),
+        )
+        .at(
+            "/api/collections/:collection/records/:id/purge",
+            post(personal::purge_user),
+        )
         .at(
             "/api/realtime",
             get(realtime::connect).post(realtime::set_subscriptions),
@@ -207,5 +266,6 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         .around(ratelimit::rate_limit)
         .around(cors::body_limit)
         .around(cors::cors)
+        .around(logs::observe)
         .data(state)
 }

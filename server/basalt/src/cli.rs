@@ -111,6 +111,12 @@ pub enum Command {
         #[command(subcommand)]
         action: SuperuserAction,
     },
+    /// The personal data of one auth record (GDPR-style access and erasure). Run it
+    /// with the server stopped; while it runs, use the records' `/export` and `/purge`.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
     /// Backups of the data directory (zip archives in <dir>/backups).
     Backup {
         #[command(subcommand)]
@@ -132,6 +138,35 @@ pub enum BackupAction {
     Restore {
         /// A backup key in <dir>/backups, or the path of an archive.
         backup: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserAction {
+    /// Writes everything stored about an auth record as JSON.
+    Export {
+        /// The auth collection's name or id.
+        collection: String,
+        /// The record's id or email.
+        user: String,
+        /// Where to write the JSON [default: stdout].
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Deletes an auth record with what a delete takes along (cascading relations,
+    /// OAuth2 links, MFA sessions, role assignments) and writes the export taken
+    /// just before.
+    Purge {
+        /// The auth collection's name or id.
+        collection: String,
+        /// The record's id or email.
+        user: String,
+        /// Where to write the export [default: stdout].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Confirms the deletion.
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -231,6 +266,10 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             let config = load_config(file, dir, Layer::default())?;
             backup_command(&config, action)
         }
+        Command::User { action } => {
+            let config = load_config(file, dir, Layer::default())?;
+            user_command(&config, action)
+        }
         Command::Superuser { action } => {
             let config = load_config(file, dir, Layer::default())?;
             let services = crate::open_services(&config)?;
@@ -253,15 +292,88 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn backup_command(config: &Config, action: BackupAction) -> anyhow::Result<()> {
-    use basalt_core::backup::Backups;
-    let busy = |e: anyhow::Error| {
+/// An error opening the store that names a running server as the likely cause.
+fn in_use(while_running: &'static str) -> impl Fn(anyhow::Error) -> anyhow::Error {
+    move |e| {
         if format!("{e:#}").contains("could not acquire lock") {
-            anyhow::anyhow!("the data directory is in use by a running server: stop it first (or use /api/backups while it runs)")
+            anyhow::anyhow!(
+                "the data directory is in use by a running server: stop it first (or use {while_running} while it runs)"
+            )
         } else {
             e
         }
+    }
+}
+
+fn user_command(config: &Config, action: UserAction) -> anyhow::Result<()> {
+    let message = |e: basalt_core::Error| anyhow::anyhow!("{}", e.message);
+    let services = crate::open_services(config)
+        .map_err(in_use("the records' /export and /purge endpoints"))?;
+    let (collection, user, out, purge) = match action {
+        UserAction::Export {
+            collection,
+            user,
+            out,
+        } => (collection, user, out, false),
+        UserAction::Purge {
+            collection,
+            user,
+            out,
+            yes,
+        } => {
+            anyhow::ensure!(
+                yes,
+                "purging deletes the record and what it owns for good: add --yes to confirm"
+            );
+            (collection, user, out, true)
+        }
     };
+    let c = services.collection(&collection).map_err(|e| {
+        if e.code == basalt_core::Code::CollectionNotFound {
+            anyhow::anyhow!("no collection \"{collection}\"")
+        } else {
+            message(e)
+        }
+    })?;
+    let record = services.find_user(&c, &user).map_err(|e| {
+        if e.code == basalt_core::Code::NotFound {
+            anyhow::anyhow!("no record \"{user}\" in {}", c.name)
+        } else {
+            message(e)
+        }
+    })?;
+    let export = if purge {
+        let (export, pending) = services.purge_user(&c, &record).map_err(message)?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        services.when_durable(
+            pending,
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        );
+        rx.recv()
+            .map_err(|_| anyhow::anyhow!("the store closed before the purge was durable"))?
+            .map_err(message)?;
+        export
+    } else {
+        services.export_user(&c, &record).map_err(message)?
+    };
+    services.store().close().map_err(message)?;
+    let text = serde_json::to_string_pretty(&export)?;
+    match out {
+        Some(path) => std::fs::write(&path, text + "\n")
+            .with_context(|| format!("writing {}", path.display()))?,
+        None => println!("{text}"),
+    }
+    if purge {
+        eprintln!("Purged {} {} ({}).", c.name, record.id(), user);
+    }
+    Ok(())
+}
+
+fn backup_command(config: &Config, action: BackupAction) -> anyhow::Result<()> {
+    use basalt_core::backup::Backups;
+    let busy = in_use("/api/backups");
     match action {
         BackupAction::List => {
             for b in crate::backups::list(&config.dir)? {

@@ -80,6 +80,8 @@ pub struct Config {
     pub log_level: String,
     /// Signs auth tokens; when unset, a random secret kept in `<dir>/secret`.
     pub token_secret: Option<Secret>,
+    /// A bearer token that may read `/api/metrics` (superusers always may).
+    pub metrics_token: Option<Secret>,
     /// Realtime (SSE) queues, timeouts and counts (built-in defaults; tests tune them).
     pub realtime: basalt_api::realtime::RealtimeLimits,
 }
@@ -100,6 +102,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             log_level: "info".into(),
             token_secret: None,
+            metrics_token: None,
             realtime: basalt_api::realtime::RealtimeLimits::default(),
         }
     }
@@ -168,6 +171,10 @@ pub const KEYS: &[Key] = &[
         secret: true,
         ..key("token_secret", None, Kind::Text, "", "Signs auth tokens (at least 32 characters). Unset: a random secret kept in `<dir>/secret`. Give it in the environment or a file (`BASALT_TOKEN_SECRET_FILE`), not in `basalt.toml` under version control.")
     },
+    Key {
+        secret: true,
+        ..key("metrics_token", None, Kind::Text, "", "A bearer token a Prometheus scraper presents to read `/api/metrics` (at least 16 characters). Unset: only superusers may read it.")
+    },
 ];
 
 /// The file layer (and the shape every other layer is converted into).
@@ -188,6 +195,7 @@ pub struct Layer {
     pub log_format: Option<String>,
     pub log_level: Option<String>,
     pub token_secret: Option<String>,
+    pub metrics_token: Option<String>,
 }
 
 macro_rules! overlay {
@@ -201,7 +209,7 @@ impl Layer {
     pub fn overlay(mut self, other: Layer) -> Layer {
         overlay!(self, other: dir, http, origins, max_body_mb, max_upload_mb, cache_mb, search_writer_mb,
             search_commit_ms, tls_cert, tls_key, shutdown_timeout_secs, log_format, log_level,
-            token_secret);
+            token_secret, metrics_token);
         self
     }
 
@@ -329,6 +337,13 @@ impl Layer {
         {
             problems.push("token_secret: must be at least 32 characters".into());
         }
+        let metrics_token = self.metrics_token.map(Secret::new);
+        if metrics_token
+            .as_ref()
+            .is_some_and(|s| s.expose().trim().len() < 16)
+        {
+            problems.push("metrics_token: must be at least 16 characters".into());
+        }
         if !problems.is_empty() {
             bail!("invalid configuration:\n  {}", problems.join("\n  "));
         }
@@ -346,6 +361,7 @@ impl Layer {
             log_format,
             log_level,
             token_secret,
+            metrics_token,
             realtime: d.realtime,
         })
     }
@@ -436,6 +452,9 @@ impl Config {
         line("log_level", q(&self.log_level));
         if self.token_secret.is_some() {
             line("# token_secret", q("(set, not shown)"));
+        }
+        if self.metrics_token.is_some() {
+            line("# metrics_token", q("(set, not shown)"));
         }
         out
     }

@@ -22,7 +22,7 @@ use basalt_api::realtime::Follower;
 use basalt_api::{AppState, HttpLimits, InstallToken};
 use basalt_core::service::{Limits, Services};
 use basalt_search::{Indexer, SearchEngine, SearchOptions};
-use basalt_storage::{SledOptions, SledStore};
+use basalt_storage::{FileLogStore, SledOptions, SledStore};
 use poem::listener::{Acceptor, AcceptorExt, TcpAcceptor};
 use poem::Server;
 
@@ -152,11 +152,16 @@ pub async fn serve(
         shutdown.await;
         let _ = stop_tx.send(true);
     });
+    let logs = open_logs(config).await?;
     let mut services = services;
     loop {
         let round = tokio::net::TcpListener::from_std(listener.try_clone()?)?;
         let restart = Arc::new(tokio::sync::Notify::new());
-        serve_once(services, config, round, stop_rx.clone(), restart.clone()).await?;
+        let ops = Ops {
+            logs: logs.clone(),
+            restart: restart.clone(),
+        };
+        serve_once(services, config, round, stop_rx.clone(), ops).await?;
         if *stop_rx.borrow() {
             return Ok(());
         }
@@ -167,6 +172,22 @@ pub async fn serve(
         })
         .await??;
     }
+}
+
+/// Opens the request-log store under `<dir>/logs`, apart from the record store (see
+/// `FileLogStore`).
+async fn open_logs(config: &Config) -> anyhow::Result<Arc<FileLogStore>> {
+    let dir = config.dir.join("logs");
+    let store = tokio::task::spawn_blocking(move || FileLogStore::open(&dir))
+        .await?
+        .map_err(|e| anyhow::anyhow!("opening the log store: {e}"))?;
+    Ok(Arc::new(store))
+}
+
+/// What one life of the server shares with the next.
+struct Ops {
+    logs: Arc<FileLogStore>,
+    restart: Arc<tokio::sync::Notify>,
 }
 
 /// [`open_services`] after a restart: waits out the directory lock the closed store
@@ -192,8 +213,9 @@ async fn serve_once(
     config: &Config,
     listener: tokio::net::TcpListener,
     mut stop: tokio::sync::watch::Receiver<bool>,
-    restart: Arc<tokio::sync::Notify>,
+    ops: Ops,
 ) -> anyhow::Result<()> {
+    let Ops { logs, restart } = ops;
     let indexer = tokio::task::spawn_blocking({
         let (services, config) = (services.clone(), config.clone());
         move || start_search(&services, &config)
@@ -220,6 +242,7 @@ async fn serve_once(
         services.clone(),
         Some(restart.clone()),
     ));
+    let (log_sink, log_writer) = basalt_api::logs::start_writer(logs.clone(), &services);
     let state = Arc::new(
         AppState::new(
             services.clone(),
@@ -231,12 +254,25 @@ async fn serve_once(
             },
             install,
         )
-        .with_backups(backups.clone()),
+        .with_backups(backups.clone())
+        .with_logs(logs.clone(), log_sink)
+        .with_ops(
+            config.dir.clone(),
+            config
+                .metrics_token
+                .as_ref()
+                .map(|t| t.expose().trim().to_owned()),
+        )
+        .with_search_progress(indexer.progress()),
     );
     let follower = Follower::start(state.services.clone(), state.realtime.clone())
         .context("starting the realtime follower")?;
     tracing::info!(%addr, "serving");
-    let housekeeping = tokio::spawn(housekeeping(services.clone(), backups.clone()));
+    let housekeeping = tokio::spawn(housekeeping(
+        services.clone(),
+        backups.clone(),
+        logs.clone(),
+    ));
     let hub = state.realtime.clone();
     // Event streams never end on their own: close them when shutdown begins, so that
     // the graceful drain only waits for ordinary requests.
@@ -256,6 +292,8 @@ async fn serve_once(
         .await;
     housekeeping.abort();
     let _ = housekeeping.await;
+    // Requests are drained: write the logs they queued.
+    log_writer.finish().await;
     drop(backups);
     tokio::task::spawn_blocking(move || {
         follower.stop();
@@ -275,7 +313,11 @@ const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60);
 const OTP_PURGE_TICKS: u64 = 10;
 
 /// Periodic work while serving: scheduled backups, cleanup.
-async fn housekeeping(services: Arc<Services>, backups: Arc<backups::LocalBackups>) {
+async fn housekeeping(
+    services: Arc<Services>,
+    backups: Arc<backups::LocalBackups>,
+    logs: Arc<FileLogStore>,
+) {
     let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     for n in 0u64.. {
@@ -306,6 +348,7 @@ async fn housekeeping(services: Arc<Services>, backups: Arc<backups::LocalBackup
         if !n.is_multiple_of(OTP_PURGE_TICKS) {
             continue;
         }
+        purge_logs(&logs, settings.logs.max_days).await;
         let s = services.clone();
         match tokio::task::spawn_blocking(move || s.purge_expired_otps()).await {
             Ok(Ok(n)) if n > 0 => tracing::info!(deleted = n, "expired one-time passwords removed"),
@@ -314,6 +357,20 @@ async fn housekeeping(services: Arc<Services>, backups: Arc<backups::LocalBackup
             }
             _ => {}
         }
+    }
+}
+
+/// Deletes request logs older than `max_days` (0 keeps logging off and deletes them
+/// all, as in PocketBase).
+pub async fn purge_logs(logs: &Arc<FileLogStore>, max_days: i64) {
+    use basalt_core::logs::LogStore;
+    let cutoff = chrono::Utc::now() - chrono::Duration::days(max_days.max(0));
+    let cutoff = basalt_core::time::format(cutoff);
+    let logs = logs.clone();
+    match tokio::task::spawn_blocking(move || logs.purge_before(&cutoff)).await {
+        Ok(Ok(n)) if n > 0 => tracing::info!(deleted = n, "old request logs removed"),
+        Ok(Err(e)) => tracing::warn!(error = %e.message, "removing old request logs failed"),
+        _ => {}
     }
 }
 

@@ -13,6 +13,7 @@ pub mod error;
 pub mod files;
 pub mod filter;
 pub mod ids;
+pub mod logs;
 pub mod mail;
 pub mod oauth_http;
 pub mod policy;

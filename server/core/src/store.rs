@@ -139,6 +139,11 @@ pub trait RecordStore: Lookup + Send + Sync + 'static {
     /// Change-log entries after `after`, oldest first, at most `limit`.
     fn changes_since(&self, after: Seq, limit: usize) -> Result<Vec<Change>>;
 
+    /// Durability work so far: `(flushes, total time in them)`, when the store flushes.
+    fn flush_stats(&self) -> Option<(u64, std::time::Duration)> {
+        None
+    }
+
     /// Flushes everything committed to disk before the process exits (graceful
     /// shutdown). The store stays usable.
     fn close(&self) -> Result<()> {

@@ -11,7 +11,7 @@
 //!   replaying a change twice is harmless.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -42,6 +42,8 @@ const RETRY_BUILD: Duration = Duration::from_secs(30);
 
 /// The running indexer; stops (committing what it applied) when stopped or dropped.
 pub struct Indexer {
+    /// The sequence up to which changes are applied (see [`Indexer::progress`]).
+    progress: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -54,15 +56,24 @@ impl Indexer {
         services: Arc<Services>,
     ) -> Result<Indexer, SearchError> {
         let state = State::open(engine, services)?;
+        let progress = state.progress.clone();
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::Builder::new()
             .name("basalt-indexer".into())
             .spawn(move || state.run(&flag))?;
         Ok(Indexer {
+            progress,
             stop,
             thread: Some(thread),
         })
+    }
+
+    /// The sequence up to which durable changes have reached the indexes (searchable
+    /// after the next commit, at most the commit interval later); the distance to the
+    /// durable sequence is the search lag.
+    pub fn progress(&self) -> Arc<AtomicU64> {
+        self.progress.clone()
     }
 
     /// Commits what was applied and stops the thread.
@@ -101,6 +112,8 @@ struct State {
     services: Arc<Services>,
     /// Every change up to here has been applied to the live indexes.
     cursor: Seq,
+    /// `cursor`, published for metrics.
+    progress: Arc<AtomicU64>,
     /// Everything in the log up to here was on disk when the indexer started.
     recovered_end: Seq,
     dirty: HashSet<String>,
@@ -137,6 +150,7 @@ impl State {
         let (built_tx, built_rx) = channel();
         Ok(State {
             cursor: from.unwrap_or(recovered_end),
+            progress: Arc::new(AtomicU64::new(from.unwrap_or(recovered_end))),
             recovered_end,
             engine,
             services,
@@ -206,6 +220,7 @@ impl State {
             // Nothing is searchable: no need to read the log. A build started later
             // scans the store, which holds everything up to here.
             self.cursor = limit;
+            self.progress.store(limit, Ordering::Relaxed);
             return Ok(());
         }
         let changes = self.services.store().changes_since(self.cursor, BATCH)?;
@@ -222,6 +237,7 @@ impl State {
             }
             self.cursor = change.seq;
         }
+        self.progress.store(self.cursor, Ordering::Relaxed);
         Ok(())
     }
 

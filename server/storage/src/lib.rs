@@ -60,6 +60,7 @@ mod error;
 mod exec;
 mod keys;
 mod layout;
+mod logs;
 mod memory;
 mod migrate;
 mod order;
@@ -68,4 +69,5 @@ mod write;
 
 pub use crate::disk::{SledOptions, SledStore};
 pub use crate::error::{EngineError, StorageError, WriteKind};
+pub use crate::logs::FileLogStore;
 pub use crate::memory::MemoryStore;

@@ -1,5 +1,11 @@
 //! A real Basalt server on an ephemeral loopback port with its own temp directory;
 //! shut down when dropped.
+//!
+//! Each server runs on a runtime of its own thread, and dropping it waits for the whole
+//! shutdown (drain, flush, close). Were the server a task of the test's runtime, a test
+//! ending without `shutdown().await` would cancel it mid-way and drop an unflushed
+//! store while other tests' servers commit, which can deadlock sled (its transaction
+//! lock is process-wide).
 
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
@@ -12,9 +18,9 @@ pub struct TestServer {
     pub url: String,
     pub token: String,
     pub client: Client,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
     stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    thread: Option<std::thread::JoinHandle<anyhow::Result<()>>>,
 }
 
 impl TestServer {
@@ -27,6 +33,8 @@ impl TestServer {
         let dir = tempfile::tempdir().unwrap();
         let mut config = basalt::Config {
             dir: dir.path().to_path_buf(),
+            // A test that leaves a request open should not hold its shutdown long.
+            shutdown_timeout: std::time::Duration::from_secs(3),
             ..basalt::Config::default()
         };
         adjust(&mut config);
@@ -43,15 +51,26 @@ impl TestServer {
                 .unwrap()
         };
         services.upsert_superuser(EMAIL, PASSWORD).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
         let url = format!("{scheme}://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            basalt::serve(services, &config, listener, async {
-                let _ = stopped.await;
+        let thread = std::thread::Builder::new()
+            .name("test-server".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()?;
+                runtime.block_on(async move {
+                    let listener = tokio::net::TcpListener::from_std(listener)?;
+                    basalt::serve(services, &config, listener, async {
+                        let _ = stopped.await;
+                    })
+                    .await
+                })
             })
-            .await
-        });
+            .unwrap();
         let client = Client::builder()
             .danger_accept_invalid_certs(true)
             .build()
@@ -60,9 +79,9 @@ impl TestServer {
             url,
             token: String::new(),
             client,
-            _dir: dir,
+            _dir: Some(dir),
             stop: Some(stop),
-            task: Some(task),
+            thread: Some(thread),
         };
         let (status, body) = server
             .call(
@@ -78,7 +97,7 @@ impl TestServer {
 
     /// The data directory.
     pub fn dir(&self) -> &std::path::Path {
-        self._dir.path()
+        self._dir.as_ref().expect("the data directory").path()
     }
 
     /// A request with the superuser token.
@@ -136,13 +155,19 @@ impl TestServer {
         out
     }
 
-    pub async fn shutdown(mut self) {
+    /// Stops the server and waits for its shutdown; returns the data directory, which
+    /// is deleted when dropped.
+    pub async fn shutdown(mut self) -> tempfile::TempDir {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if let Some(task) = self.task.take() {
-            task.await.unwrap().unwrap();
+        if let Some(thread) = self.thread.take() {
+            let served = tokio::task::spawn_blocking(move || thread.join())
+                .await
+                .unwrap();
+            served.unwrap().unwrap();
         }
+        self._dir.take().expect("the data directory")
     }
 }
 
@@ -150,6 +175,13 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            // Blocks the test's thread only; the server finishes on its own runtime.
+            let served = thread.join();
+            if !std::thread::panicking() {
+                served.unwrap().unwrap();
+            }
         }
     }
 }

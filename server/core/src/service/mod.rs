@@ -15,6 +15,7 @@ mod files;
 mod install;
 mod mfa;
 mod oauth2;
+mod personal;
 mod policies;
 mod principal;
 mod realtime;

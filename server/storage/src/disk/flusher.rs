@@ -39,6 +39,8 @@ struct Shared {
     /// Highest seq known to be on disk. Only raised while holding `state`.
     durable: AtomicU64,
     flushes: AtomicU64,
+    /// Time spent in flushes so far, in microseconds.
+    flush_micros: AtomicU64,
 }
 
 struct State {
@@ -66,6 +68,7 @@ impl GroupCommit {
             committed: AtomicU64::new(durable),
             durable: AtomicU64::new(durable),
             flushes: AtomicU64::new(0),
+            flush_micros: AtomicU64::new(0),
         });
         let for_thread = shared.clone();
         let thread = std::thread::Builder::new()
@@ -141,6 +144,11 @@ impl GroupCommit {
     pub fn flushes(&self) -> u64 {
         self.shared.flushes.load(Ordering::Acquire)
     }
+
+    /// The time those flushes took, in total.
+    pub fn flush_time(&self) -> std::time::Duration {
+        std::time::Duration::from_micros(self.shared.flush_micros.load(Ordering::Relaxed))
+    }
 }
 
 fn flusher(shared: &Shared, mut flush: FlushFn) {
@@ -155,7 +163,10 @@ fn flusher(shared: &Shared, mut flush: FlushFn) {
         }
         // Everything committed before this point is covered by the flush below.
         let target = shared.committed.load(Ordering::Acquire);
+        let started = std::time::Instant::now();
         let result = MutexGuard::unlocked(&mut state, &mut flush);
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        shared.flush_micros.fetch_add(micros, Ordering::Relaxed);
         shared.flushes.fetch_add(1, Ordering::AcqRel);
         let failed = result.is_err();
         finish(shared, &mut state, target, result);

@@ -219,6 +219,10 @@ impl RecordStore for SledStore {
         Ok(self.export_inner(out)?)
     }
 
+    fn flush_stats(&self) -> Option<(u64, std::time::Duration)> {
+        Some((self.group.flushes(), self.group.flush_time()))
+    }
+
     fn close(&self) -> basalt_core::Result<()> {
         self.db.flush().map_err(StorageError::from)?;
         Ok(())

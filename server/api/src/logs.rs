@@ -1,0 +1,313 @@
+//! Request logs: a middleware that hands each request's summary to a bounded channel
+//! (never waiting: when the channel is full the entry is dropped and counted), a
+//! writer task that resolves auth and appends batches to the [`LogStore`] on the
+//! blocking pool, and `/api/logs` (superusers only, PocketBase's shapes).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Instant;
+
+use basalt_core::logs::{self, LogEntry, LogStore};
+use basalt_core::service::{Principal, Services};
+use basalt_core::{Code, Error};
+use poem::http::header;
+use poem::web::{Json, Path};
+use poem::{handler, Endpoint, IntoResponse, Request, Response, Result};
+use serde_json::{json, Map, Value};
+use tokio::sync::mpsc;
+
+use crate::context::{query_map, Ctx};
+use crate::{ApiError, AppState};
+
+/// Entries waiting for the writer; beyond this, new entries are dropped.
+pub const QUEUE: usize = 8192;
+/// The most entries one append carries.
+const BATCH: usize = 512;
+/// PocketBase's levels.
+const INFO: i64 = 0;
+const WARN: i64 = 4;
+const ERROR: i64 = 8;
+
+/// What the middleware captured; auth is resolved by the writer.
+pub struct Pending {
+    entry: LogEntry,
+    token: String,
+}
+
+/// The sending half the middleware uses.
+pub struct LogSink {
+    tx: mpsc::Sender<Pending>,
+    pub dropped: AtomicU64,
+}
+
+/// The writer task; [`LogWriter::finish`] writes what is queued and ends it.
+pub struct LogWriter {
+    stop: Arc<tokio::sync::Notify>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl LogWriter {
+    /// Stops taking entries, writes the queued ones and waits for the task.
+    pub async fn finish(self) {
+        self.stop.notify_one();
+        if let Err(e) = self.task.await {
+            tracing::error!(error = %e, "the log writer failed");
+        }
+    }
+}
+
+/// Starts the writer on the current runtime. It holds the services only weakly, so
+/// that whoever drops the last strong handle (the server, at shutdown) closes the store.
+pub fn start_writer(
+    store: Arc<dyn LogStore>,
+    services: &Arc<Services>,
+) -> (Arc<LogSink>, LogWriter) {
+    let (tx, mut rx) = mpsc::channel::<Pending>(QUEUE);
+    let services = Arc::downgrade(services);
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let stopped = stop.clone();
+    let task = tokio::spawn(async move {
+        let mut buf = Vec::with_capacity(BATCH);
+        let mut stopping = std::pin::pin!(stopped.notified());
+        loop {
+            tokio::select! {
+                n = rx.recv_many(&mut buf, BATCH) => if n == 0 { break },
+                () = &mut stopping => {
+                    // Senders still held by lingering requests can no longer add;
+                    // what is buffered is drained below.
+                    rx.close();
+                    while rx.recv_many(&mut buf, BATCH).await > 0 {
+                        write(&store, &services, std::mem::take(&mut buf)).await;
+                    }
+                    break;
+                }
+            }
+            write(&store, &services, std::mem::take(&mut buf)).await;
+        }
+    });
+    let sink = Arc::new(LogSink {
+        tx,
+        dropped: AtomicU64::new(0),
+    });
+    (sink, LogWriter { stop, task })
+}
+
+/// Resolves auth and appends one batch on the blocking pool.
+async fn write(store: &Arc<dyn LogStore>, services: &Weak<Services>, batch: Vec<Pending>) {
+    if batch.is_empty() {
+        return;
+    }
+    let (store, services) = (store.clone(), services.clone());
+    let done = tokio::task::spawn_blocking(move || {
+        let services = services.upgrade();
+        let entries: Vec<LogEntry> = batch
+            .into_iter()
+            .map(|p| resolve(services.as_deref(), p))
+            .collect();
+        store.append(&entries)
+    })
+    .await;
+    match done {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e.message, "writing request logs failed"),
+        Err(e) => tracing::error!(error = %e, "the log writer panicked"),
+    }
+}
+
+/// Fills `auth` (and `authId` when `logs.logAuthId` is on) from the request's token.
+fn resolve(services: Option<&Services>, p: Pending) -> LogEntry {
+    let Pending { mut entry, token } = p;
+    let mut auth = String::new();
+    if let Some(services) = services.filter(|_| !token.is_empty()) {
+        let principal = services.principal_from_token(&token);
+        if let Some((c, r)) = principal.auth() {
+            auth = c.name.clone();
+            if services.settings().logs.log_auth_id {
+                entry.data["authId"] = Value::String(r.id().to_owned());
+            }
+        }
+        if matches!(principal, Principal::Superuser { .. }) {
+            auth = "_superusers".into();
+        }
+    }
+    entry.data["auth"] = Value::String(auth);
+    entry
+}
+
+fn header_str(req: &Request, name: header::HeaderName) -> String {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The middleware: times the request, counts it in the metrics, and queues its log.
+pub async fn observe<E: Endpoint>(next: E, req: Request) -> Result<Response> {
+    let Some(state) = req.data::<Arc<AppState>>().cloned() else {
+        return next.call(req).await.map(IntoResponse::into_response);
+    };
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let settings = state.services.settings();
+    let logging = state.log_sink.is_some() && settings.logs.max_days > 0;
+    let captured = logging.then(|| {
+        let ip = if settings.logs.log_ip {
+            crate::ratelimit::client_ip(&req, &settings.trusted_proxy)
+        } else {
+            String::new()
+        };
+        let remote = req
+            .remote_addr()
+            .as_socket_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default();
+        (
+            ip,
+            if settings.logs.log_ip {
+                remote
+            } else {
+                String::new()
+            },
+            header_str(&req, header::USER_AGENT),
+            header_str(&req, header::REFERER),
+            header_str(&req, header::AUTHORIZATION),
+            req.uri()
+                .path_and_query()
+                .map_or_else(|| path.clone(), |p| p.as_str().to_owned()),
+        )
+    });
+    let out = next.call(req).await.map(IntoResponse::into_response);
+    let status = match &out {
+        Ok(r) => r.status().as_u16(),
+        Err(e) => e.status().as_u16(),
+    };
+    let elapsed = started.elapsed();
+    state.metrics.observe(&path, status, elapsed);
+    let Some((ip, remote, user_agent, referer, token, url)) = captured else {
+        return out;
+    };
+    let level = match status {
+        500.. => ERROR,
+        400.. => WARN,
+        _ => INFO,
+    };
+    if level < settings.logs.min_level {
+        return out;
+    }
+    let now = basalt_core::time::now();
+    let entry = LogEntry {
+        id: basalt_core::ids::new_id(),
+        created: now.clone(),
+        updated: now,
+        level,
+        message: format!("{method} {url}"),
+        data: json!({
+            "type": "request",
+            "method": method.as_str(),
+            "url": url,
+            "status": status,
+            "execTime": elapsed.as_secs_f64() * 1000.0,
+            "userIP": ip,
+            "remoteIP": remote,
+            "userAgent": user_agent,
+            "referer": referer,
+        }),
+    };
+    if let Some(sink) = &state.log_sink {
+        if sink.tx.try_send(Pending { entry, token }).is_err() {
+            sink.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    out
+}
+
+/// The log store, for superusers only.
+async fn guard(ctx: Ctx) -> Result<(Arc<AppState>, Arc<dyn LogStore>), ApiError> {
+    let state = ctx.state.clone();
+    let who = ctx.run(|_, who, _| Ok(who)).await?;
+    match who {
+        Principal::Superuser { .. } => {}
+        Principal::Guest => return Err(ApiError(Error::from_code(Code::Unauthenticated))),
+        Principal::Auth { .. } => return Err(ApiError(Error::from_code(Code::SuperuserOnly))),
+    }
+    let store = state
+        .log_store
+        .clone()
+        .ok_or_else(|| ApiError(Error::from_code(Code::NotFound)))?;
+    Ok((state, store))
+}
+
+fn param(q: &Map<String, Value>, name: &str) -> String {
+    q.get(name)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn number(q: &Map<String, Value>, name: &str, default: usize) -> usize {
+    q.get(name)
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(default)
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> basalt_core::Result<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError(Error::internal(format!("blocking task failed: {e}"))))?
+        .map_err(ApiError)
+}
+
+#[handler]
+pub async fn list_logs(ctx: Ctx, req: &Request) -> Result<Json<Value>, ApiError> {
+    let (_, store) = guard(ctx).await?;
+    let q = query_map(req);
+    let (filter, sort) = (param(&q, "filter"), param(&q, "sort"));
+    let page = number(&q, "page", 1);
+    let per_page = number(&q, "perPage", 30).min(1000);
+    blocking(move || {
+        let filter = logs::compile_filter(&filter)?;
+        let mut all = logs::matching(store.as_ref(), filter.as_ref())?;
+        logs::sort(&mut all, &sort)?;
+        let total = all.len();
+        let items: Vec<&LogEntry> = all
+            .iter()
+            .skip((page - 1) * per_page)
+            .take(per_page)
+            .collect();
+        Ok(Json(json!({
+            "page": page,
+            "perPage": per_page,
+            "totalItems": total,
+            "totalPages": total.div_ceil(per_page),
+            "items": items,
+        })))
+    })
+    .await
+}
+
+#[handler]
+pub async fn get_log(ctx: Ctx, Path(id): Path<String>) -> Result<Json<LogEntry>, ApiError> {
+    let (_, store) = guard(ctx).await?;
+    let found = blocking(move || store.get(&id)).await?;
+    found
+        .map(Json)
+        .ok_or_else(|| ApiError(Error::from_code(Code::NotFound)))
+}
+
+#[handler]
+pub async fn log_stats(ctx: Ctx, req: &Request) -> Result<Json<Vec<logs::HourStat>>, ApiError> {
+    let (_, store) = guard(ctx).await?;
+    let filter = param(&query_map(req), "filter");
+    blocking(move || {
+        let filter = logs::compile_filter(&filter)?;
+        let all = logs::matching(store.as_ref(), filter.as_ref())?;
+        Ok(Json(logs::stats(&all)))
+    })
+    .await
+}
