@@ -1,5 +1,6 @@
 //! The command line: `basalt serve`, `basalt config check`,
-//! `basalt superuser upsert|delete`, `basalt search rebuild`.
+//! `basalt superuser upsert|delete`, `basalt search rebuild`, `basalt backup …`,
+//! `basalt sdk generate`.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -116,6 +117,18 @@ pub enum Command {
         #[command(subcommand)]
         action: BackupAction,
     },
+    /// Typed client SDKs generated from the collection schema.
+    Sdk {
+        #[command(subcommand)]
+        action: SdkAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SdkAction {
+    /// Writes a client for the current collections: from the data directory (with the
+    /// server stopped) or from a running server (--url with superuser credentials).
+    Generate(crate::sdk::GenerateArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -230,6 +243,12 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Backup { action } => {
             let config = load_config(file, dir, Layer::default())?;
             backup_command(&config, action)
+        }
+        Command::Sdk {
+            action: SdkAction::Generate(args),
+        } => {
+            let config = load_config(file, dir, Layer::default())?;
+            crate::sdk::generate(&config, args)
         }
         Command::Superuser { action } => {
             let config = load_config(file, dir, Layer::default())?;
