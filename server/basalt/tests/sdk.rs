@@ -101,7 +101,12 @@ async fn generated_rust_client_builds_runs_the_example_app_and_breaks_it_when_a_
     let client = work.path().join("client");
     let out = generate(&server.url, &client).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
-    for f in ["Cargo.toml", "src/lib.rs", "src/runtime.rs"] {
+    for f in [
+        "Cargo.toml",
+        "src/lib.rs",
+        "src/realtime.rs",
+        "src/runtime.rs",
+    ] {
         let committed =
             std::fs::read_to_string(repo().join("sdk/fixture/generated/rust").join(f)).unwrap();
         let generated = std::fs::read_to_string(client.join(f)).unwrap();

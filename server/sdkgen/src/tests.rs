@@ -141,7 +141,15 @@ fn rust_crate_stands_alone_with_typed_structs() {
     };
     let files = generate(&fixture(), Lang::Rust, &options);
     let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
-    assert_eq!(paths, ["Cargo.toml", "src/lib.rs", "src/runtime.rs"]);
+    assert_eq!(
+        paths,
+        [
+            "Cargo.toml",
+            "src/lib.rs",
+            "src/realtime.rs",
+            "src/runtime.rs"
+        ]
+    );
     let cargo = file(&files, "Cargo.toml");
     assert!(cargo.contains("name = \"my-client\"\n"));
     assert!(cargo.contains("\n[workspace]\n"));
