@@ -94,7 +94,7 @@ describe('generated TypeScript SDK', () => {
     assert.match(report.cover, /\.txt$/);
   });
 
-  it('explains bad input: unknown language, wrong credentials, unreachable server, locked data dir', () => {
+  it('explains bad input: unknown language, wrong or missing credentials, unreachable server, locked or missing data dir', () => {
     const lang = runBasalt(['sdk', 'generate', '--lang', 'cobol', '--out', gen, '--dir', server.dir]);
     assert.notEqual(lang.status, 0);
     assert.match(lang.stderr, /unknown language "cobol"/);
@@ -107,7 +107,17 @@ describe('generated TypeScript SDK', () => {
     const locked = runBasalt(['sdk', 'generate', '--lang', 'typescript', '--out', gen, '--dir', server.dir]);
     assert.notEqual(locked.status, 0);
     assert.match(locked.stderr, /in use by a running server: read the schema from it with --url/);
-    for (const r of [lang, creds, down, locked]) assert.doesNotMatch(r.stderr, /panicked/);
+    const missing = runBasalt(['sdk', 'generate', '--lang', 'rust', '--out', gen, '--dir', path.join(work, 'no-such-dir')]);
+    assert.notEqual(missing.status, 0);
+    assert.match(missing.stderr, /no Basalt data directory at .*no-such-dir/);
+    assert.equal(fs.existsSync(path.join(work, 'no-such-dir')), false);
+    const anonymous = runBasalt(['sdk', 'generate', '--lang', 'rust', '--out', gen, '--url', server.url], {
+      BASALT_SUPERUSER_EMAIL: '',
+      BASALT_SUPERUSER_PASSWORD: '',
+    });
+    assert.notEqual(anonymous.status, 0);
+    assert.match(anonymous.stderr, /--url needs superuser credentials/);
+    for (const r of [lang, creds, down, locked, missing, anonymous]) assert.doesNotMatch(r.stderr, /panicked/);
   });
 
   it('a removed field breaks the compile of the app that uses it', async () => {

@@ -40,14 +40,19 @@ pub fn generate(config: &Config, args: GenerateArgs) -> anyhow::Result<()> {
     let lang: Lang = args.lang.parse()?;
     let collections = match &args.url {
         Some(url) => {
-            let (email, password) = match (&args.email, &args.password) {
-                (Some(e), Some(p)) => (e.as_str(), p.as_str()),
+            anyhow::ensure!(
+                url.starts_with("http://") || url.starts_with("https://"),
+                "--url must start with http:// or https://, got \"{url}\""
+            );
+            let given = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+            let (email, password) = match (given(&args.email), given(&args.password)) {
+                (Some(e), Some(p)) => (e, p),
                 _ => anyhow::bail!(
                     "--url needs superuser credentials: --email and --password (or BASALT_SUPERUSER_EMAIL and BASALT_SUPERUSER_PASSWORD)"
                 ),
             };
             let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(fetch_collections(url, email, password))?
+            runtime.block_on(fetch_collections(url, &email, &password))?
         }
         None => read_collections(config)?,
     };
@@ -58,13 +63,14 @@ pub fn generate(config: &Config, args: GenerateArgs) -> anyhow::Result<()> {
     let files = basalt_sdkgen::generate(&schema, lang, &options);
     write_files(&args.out, &files)?;
     let names: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    let n = schema.collections.len();
     println!(
-        "Generated a {} client for {} collections in {}: {}",
+        "Generated a {} client for {n} collection{} in {}: {}",
         match lang {
             Lang::TypeScript => "TypeScript",
             Lang::Rust => "Rust",
         },
-        schema.collections.len(),
+        if n == 1 { "" } else { "s" },
         args.out.display(),
         names.join(", ")
     );
@@ -104,10 +110,6 @@ fn read_collections(config: &Config) -> anyhow::Result<Value> {
 /// Signs in as a superuser at `url` and reads every collection.
 async fn fetch_collections(url: &str, email: &str, password: &str) -> anyhow::Result<Value> {
     let base = url.trim_end_matches('/');
-    anyhow::ensure!(
-        base.starts_with("http://") || base.starts_with("https://"),
-        "--url must start with http:// or https://, got \"{url}\""
-    );
     let http = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(60))
