@@ -1,5 +1,6 @@
 //! The command line: `basalt serve`, `basalt config check`,
-//! `basalt superuser upsert|delete`, `basalt search rebuild`.
+//! `basalt superuser upsert|delete`, `basalt search rebuild`, `basalt backup …`,
+//! `basalt sdk generate`.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -122,6 +123,18 @@ pub enum Command {
         #[command(subcommand)]
         action: BackupAction,
     },
+    /// Typed client SDKs generated from the collection schema.
+    Sdk {
+        #[command(subcommand)]
+        action: SdkAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SdkAction {
+    /// Writes a client for the current collections: from the data directory (with the
+    /// server stopped) or from a running server (--url with superuser credentials).
+    Generate(crate::sdk::GenerateArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -270,6 +283,12 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             let config = load_config(file, dir, Layer::default())?;
             user_command(&config, action)
         }
+        Command::Sdk {
+            action: SdkAction::Generate(args),
+        } => {
+            let config = load_config(file, dir, Layer::default())?;
+            crate::sdk::generate(&config, args)
+        }
         Command::Superuser { action } => {
             let config = load_config(file, dir, Layer::default())?;
             let services = crate::open_services(&config)?;
@@ -292,10 +311,15 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Whether opening the store failed because a running server holds it.
+pub(crate) fn held_by_server(e: &anyhow::Error) -> bool {
+    format!("{e:#}").contains("could not acquire lock")
+}
+
 /// An error opening the store that names a running server as the likely cause.
 fn in_use(while_running: &'static str) -> impl Fn(anyhow::Error) -> anyhow::Error {
     move |e| {
-        if format!("{e:#}").contains("could not acquire lock") {
+        if held_by_server(&e) {
             anyhow::anyhow!(
                 "the data directory is in use by a running server: stop it first (or use {while_running} while it runs)"
             )

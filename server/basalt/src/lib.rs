@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 mod mail;
 mod oauth_http;
+pub mod sdk;
 mod tls;
 
 use std::future::Future;
