@@ -12,6 +12,12 @@
 //! the store closed ([`apply_staged_restore`]: on start, or when the server restarts
 //! itself after `POST /api/backups/{key}/restore`); it is resumable, and the replaced
 //! data is kept in `<data>/.pre-restore/` until the next restore.
+//!
+//! With `backups.s3` enabled in the settings, every archive created (by hand, by the
+//! schedule, or uploaded) is also copied to that bucket under its key, streamed in
+//! multipart chunks; deleting or pruning a backup deletes the copy too. The local
+//! directory stays the working set; the bucket is the off-site copy to restore from
+//! when the machine is lost (download the archive, then `basalt backup restore FILE`).
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -21,6 +27,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use basalt_core::backup::{self, BackupInfo, Backups};
+use basalt_core::files::{FileStore, FileStoreOpener};
 use basalt_core::service::Services;
 use basalt_core::{Code, Error};
 use basalt_storage::{SledOptions, SledStore};
@@ -63,6 +70,8 @@ pub struct LocalBackups {
     busy: Mutex<()>,
     /// Told when a restore is staged, so the server restarts on the restored data.
     restart: Option<Arc<tokio::sync::Notify>>,
+    /// Opens the `backups.s3` bucket for off-site copies.
+    offsite: Option<Arc<dyn FileStoreOpener>>,
 }
 
 fn internal(e: anyhow::Error) -> Error {
@@ -82,7 +91,66 @@ impl LocalBackups {
             services,
             busy: Mutex::new(()),
             restart,
+            offsite: None,
         }
+    }
+
+    /// Copies archives to the `backups.s3` bucket when the settings enable it.
+    pub fn with_offsite(mut self, opener: Arc<dyn FileStoreOpener>) -> LocalBackups {
+        self.offsite = Some(opener);
+        self
+    }
+
+    /// The off-site bucket, when `backups.s3` is enabled.
+    fn offsite_store(&self) -> basalt_core::Result<Option<Arc<dyn FileStore>>> {
+        let s3 = self.services.settings().backups.s3.clone();
+        match &self.offsite {
+            Some(opener) if s3.enabled => opener.open(&s3).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// Copies the archive `key` off site (when enabled).
+    fn mirror(&self, key: &str) -> basalt_core::Result<()> {
+        let copied = self
+            .offsite_store()
+            .and_then(|store| match store {
+                Some(store) => {
+                    let started = Instant::now();
+                    store.put_file(key, &self.dir.join(key))?;
+                    tracing::info!(%key, ms = started.elapsed().as_millis() as u64, "backup copied to S3");
+                    Ok(())
+                }
+                None => Ok(()),
+            });
+        copied.map_err(|e| {
+            tracing::error!(%key, error = %e.message, "copying a backup to S3 failed");
+            Error::new(
+                Code::Unavailable,
+                format!(
+                    "The backup {key} was saved locally, but copying it to S3 failed: {}",
+                    e.message
+                ),
+            )
+        })
+    }
+
+    /// Deletes the off-site copy of `key` (when enabled).
+    fn unmirror(&self, key: &str) -> basalt_core::Result<()> {
+        if let Some(store) = self.offsite_store()? {
+            store.delete(key).map_err(|e| {
+                tracing::error!(%key, error = %e.message, "deleting a backup's S3 copy failed");
+                Error::new(
+                    Code::Unavailable,
+                    format!(
+                        "The backup {key} was deleted locally, but deleting its S3 copy failed: {}",
+                        e.message
+                    )
+                    .as_str(),
+                )
+            })?;
+        }
+        Ok(())
     }
 
     fn existing(&self, key: &str) -> basalt_core::Result<PathBuf> {
@@ -123,6 +191,8 @@ impl LocalBackups {
         let mut removed = 0;
         for old in autos.iter().skip(keep) {
             std::fs::remove_file(self.dir.join(&old.key))?;
+            self.unmirror(&old.key)
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
             removed += 1;
         }
         Ok(removed)
@@ -219,13 +289,17 @@ impl Backups for LocalBackups {
             let (info, m) = self.write(&name).map_err(internal)?;
             tracing::info!(key = %info.key, records = m.records, files = m.files, bytes = info.size,
                 ms = started.elapsed().as_millis() as u64, "backup created");
+            self.mirror(&info.key)?;
             Ok(info)
         })
     }
 
     fn delete(&self, key: &str) -> basalt_core::Result<()> {
         let path = self.existing(key)?;
-        self.exclusive(|| std::fs::remove_file(&path).map_err(|e| internal(e.into())))
+        self.exclusive(|| {
+            std::fs::remove_file(&path).map_err(|e| internal(e.into()))?;
+            self.unmirror(key)
+        })
     }
 
     fn path(&self, key: &str) -> basalt_core::Result<PathBuf> {
@@ -249,7 +323,8 @@ impl Backups for LocalBackups {
                     format!("Not a Basalt backup: {e:#}.").as_str(),
                 ));
             }
-            std::fs::rename(&tmp, self.dir.join(key)).map_err(|e| internal(e.into()))
+            std::fs::rename(&tmp, self.dir.join(key)).map_err(|e| internal(e.into()))?;
+            self.mirror(key)
         })
     }
 

@@ -406,7 +406,15 @@ fn backup_command(config: &Config, action: BackupAction) -> anyhow::Result<()> {
         }
         BackupAction::Create { name } => {
             let services = crate::open_services(config).map_err(busy)?;
-            let backups = crate::backups::LocalBackups::new(&config.dir, services.clone(), None);
+            // Drives the S3 copy when `backups.s3` is enabled.
+            let runtime = tokio::runtime::Runtime::new()?;
+            let offsite = basalt_files::Opener::new(
+                config.dir.join(crate::backups::FILES_DIR),
+                Some(runtime.handle().clone()),
+            )
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            let backups = crate::backups::LocalBackups::new(&config.dir, services.clone(), None)
+                .with_offsite(std::sync::Arc::new(offsite));
             let started = std::time::Instant::now();
             let info = backups
                 .create(name.as_deref())

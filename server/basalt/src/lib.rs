@@ -238,11 +238,15 @@ async fn serve_once(
     if let Some(token) = &install {
         announce_install(&addr, token);
     }
-    let backups = Arc::new(backups::LocalBackups::new(
-        &config.dir,
-        services.clone(),
-        Some(restart.clone()),
-    ));
+    let offsite = basalt_files::Opener::new(
+        config.dir.join(backups::FILES_DIR),
+        Some(tokio::runtime::Handle::current()),
+    )
+    .map_err(|e| anyhow::anyhow!("opening the file storage: {}", e.message))?;
+    let backups = Arc::new(
+        backups::LocalBackups::new(&config.dir, services.clone(), Some(restart.clone()))
+            .with_offsite(Arc::new(offsite)),
+    );
     let (log_sink, log_writer) = basalt_api::logs::start_writer(logs.clone(), &services);
     let state = Arc::new(
         AppState::new(

@@ -10,7 +10,7 @@ use basalt_core::{Error, Result};
 use futures_util::TryStreamExt;
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path;
-use object_store::{GetOptions, GetRange, ObjectStore, PutPayload};
+use object_store::{GetOptions, GetRange, ObjectStore, PutPayload, WriteMultipart};
 use tokio::runtime::Handle;
 
 use crate::bad_key;
@@ -68,6 +68,34 @@ impl FileStore for S3FileStore {
             .block_on(self.store.put(&path, payload))
             .map(|_| ())
             .map_err(remote)
+    }
+
+    fn put_file(&self, key: &str, file: &std::path::Path) -> Result<()> {
+        use std::io::Read;
+        /// Parts of a multipart upload (S3 wants at least 5 MiB but the last).
+        const PART: usize = 8 * 1024 * 1024;
+        let path = S3FileStore::path(key)?;
+        let mut input = std::fs::File::open(file)
+            .map_err(|e| Error::internal(format!("reading {}: {e}", file.display())))?;
+        self.runtime.block_on(async {
+            let upload = self.store.put_multipart(&path).await.map_err(remote)?;
+            let mut writer = WriteMultipart::new_with_chunk_size(upload, PART);
+            let mut buf = vec![0u8; PART];
+            loop {
+                let n = match input.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) => {
+                        let _ = writer.abort().await;
+                        return Err(Error::internal(format!("reading {}: {e}", file.display())));
+                    }
+                };
+                // At most two parts in flight: memory stays bounded.
+                writer.wait_for_capacity(2).await.map_err(remote)?;
+                writer.write(&buf[..n]);
+            }
+            writer.finish().await.map(|_| ()).map_err(remote)
+        })
     }
 
     fn get(&self, key: &str, range: Option<ByteRange>) -> Result<Option<Blob>> {

@@ -303,3 +303,75 @@ async fn restore_through_the_api_restarts_on_the_restored_data() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list["totalItems"], 1, "{list}");
 }
+
+/// `backups.s3` on: each backup is copied to the bucket, deleting removes the copy,
+/// and a bucket that cannot be reached is a clear 503 that keeps the local archive.
+#[tokio::test]
+async fn backups_are_copied_off_site_when_s3_is_enabled() {
+    let Some((_moto, port)) = basalt_files::conformance::Moto::start("offsite") else {
+        eprintln!("skipped: moto_server is not installed (pip install 'moto[server]')");
+        return;
+    };
+    let s = TestServer::start().await;
+    items(&s, "items").await;
+    for i in 0..20 {
+        s.create_record("items", json!({"n": i})).await;
+    }
+    let s3 = |endpoint: String| {
+        json!({"backups": {"s3": {
+            "enabled": true, "bucket": "offsite", "region": "us-east-1",
+            "endpoint": endpoint, "accessKey": "test", "secret": "test", "forcePathStyle": true,
+        }}})
+    };
+    let (status, body) = s
+        .call(
+            Method::PATCH,
+            "/api/settings",
+            Some(s3(format!("http://127.0.0.1:{port}"))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/api/backups",
+            Some(json!({"name": "offsite.zip"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let local = std::fs::read(s.dir().join("backups").join("offsite.zip")).unwrap();
+    let object = format!("http://127.0.0.1:{port}/offsite/offsite.zip");
+    let remote = s.client.get(&object).send().await.unwrap();
+    assert_eq!(remote.status(), StatusCode::OK);
+    assert!(
+        remote.bytes().await.unwrap() == local,
+        "the S3 copy differs"
+    );
+
+    let (status, _) = s
+        .call(Method::DELETE, "/api/backups/offsite.zip", None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let gone = s.client.get(&object).send().await.unwrap();
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+
+    // An unreachable bucket: the backup stays local and the error says so.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let (status, _) = s.call(Method::PATCH, "/api/settings", Some(s3(dead))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/api/backups",
+            Some(json!({"name": "kept.zip"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("saved locally"),
+        "{body}"
+    );
+    assert!(s.dir().join("backups").join("kept.zip").is_file());
+}

@@ -57,6 +57,14 @@ pub trait FileStore: Send + Sync + 'static {
     /// Every key under `prefix` (a directory-like prefix ending with `/`).
     fn list(&self, prefix: &str) -> Result<Vec<String>>;
 
+    /// Stores the file at `path` under `key`, like [`FileStore::put`]; backends that
+    /// can stream (S3 multipart uploads) do, so a large archive never sits in memory.
+    fn put_file(&self, key: &str, path: &std::path::Path) -> Result<()> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| crate::Error::internal(format!("reading {}: {e}", path.display())))?;
+        self.put(key, &bytes)
+    }
+
     /// Removes every blob under `prefix`.
     fn delete_prefix(&self, prefix: &str) -> Result<()> {
         for key in self.list(prefix)? {
