@@ -24,6 +24,7 @@ mod policies;
 mod ratelimit;
 pub mod realtime;
 mod records;
+mod sdk;
 mod settings;
 
 use std::sync::Arc;
@@ -131,6 +132,7 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         .at("/api/logs/stats", get(logs::log_stats))
         .at("/api/logs/:id", get(logs::get_log))
         .at("/api/metrics", get(metrics::get_metrics))
+        .at("/api/sdk/:lang", get(sdk::download_sdk))
         .at(
             "/api/collections/:collection/records/:id/export",
             get(personal::export_user),

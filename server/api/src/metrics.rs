@@ -86,6 +86,7 @@ pub fn route(path: &str) -> &'static str {
         ["api", "collections"] => "/api/collections",
         ["api", "files", "token"] => "/api/files/token",
         ["api", "files", _, _, _] => "/api/files/{collection}/{record}/{filename}",
+        ["api", "sdk", _] => "/api/sdk/{lang}",
         ["api", "logs"] => "/api/logs",
         ["api", "logs", "stats"] => "/api/logs/stats",
         ["api", "logs", _] => "/api/logs/{id}",

@@ -15,5 +15,6 @@ mod ops;
 mod personal;
 mod realtime;
 mod records;
+mod sdk_download;
 mod search;
 mod settings;
