@@ -92,6 +92,9 @@ impl SledStore {
             total = Some(handles.records.len());
             spec.count_total = false;
         }
+        if let Some(page) = self.probe_insertion(handles, collection, &plan, &spec)? {
+            return Ok(page);
+        }
         let candidates: Candidates<'_> = match &plan.access {
             Access::Insertion => insertion(handles),
             Access::Scan => Box::new(handles.records.iter().map(|kv| {
@@ -111,6 +114,48 @@ impl SledStore {
             page.total = total;
         }
         Ok(page)
+    }
+
+    /// A list without sort returns records in insertion order, which an index walk does
+    /// not give: it ranks every match, as many reads as there are matches. When an
+    /// index range holds many candidates, the insertion-order walk (filtering as it
+    /// goes) usually fills the page after a few times the page size: it is tried
+    /// within a budget first. `None`: not applicable, or the budget ran out before the
+    /// page was full (the caller then walks the index as planned). Totals need every
+    /// match anyway, so counting queries keep the plan.
+    fn probe_insertion(
+        &self,
+        handles: &Handles,
+        collection: &Collection,
+        plan: &planner::Plan,
+        spec: &Spec<'_>,
+    ) -> Result<Option<Page>, StorageError> {
+        let Access::Index { index, bounds, rev } = &plan.access else {
+            return Ok(None);
+        };
+        if plan.ordered || !spec.sort.is_empty() || spec.count_total {
+            return Ok(None);
+        }
+        let budget = PROBE_FACTOR
+            .saturating_mul(spec.offset.saturating_add(spec.limit))
+            .saturating_add(PROBE_MIN);
+        let Some(tree) = handles.indexes.get(*index) else {
+            return Ok(None);
+        };
+        // Few candidates: ranking them is cheaper than any walk.
+        if walk(tree, bounds, *rev).take(budget).count() < budget {
+            return Ok(None);
+        }
+        let mut walked = 0usize;
+        let candidates = insertion(handles).take(budget).inspect(|_| walked += 1);
+        let page = exec::run(collection, candidates, true, spec, self)?;
+        let full = page.records.len() >= spec.limit;
+        if !(full || walked < budget) {
+            return Ok(None);
+        }
+        #[cfg(test)]
+        PROBED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(Some(page))
     }
 
     pub(super) fn get_inner(
@@ -252,6 +297,15 @@ fn walk<'a>(tree: &'a Tree, bounds: &Bounds, rev: bool) -> Walk<'a> {
 }
 
 /// Every record in insertion order.
+/// The insertion-order probe's budget: this many times the records up to the end of
+/// the page, plus [`PROBE_MIN`].
+const PROBE_FACTOR: usize = 4;
+const PROBE_MIN: usize = 64;
+
+/// Pages the probe served, for tests.
+#[cfg(test)]
+pub(super) static PROBED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 fn insertion(handles: &Handles) -> Candidates<'_> {
     Box::new(handles.order.iter().keys().filter_map(|key| {
         let step = || -> Result<Option<Raw<Stored>>, StorageError> {
