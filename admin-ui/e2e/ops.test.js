@@ -209,6 +209,25 @@ test('backups: create, list, download, upload, delete', async () => {
   assert.deepEqual((await call('GET', '/api/backups')).body, []);
 });
 
+test('backups: restore asks for the name, the server restarts, the page reloads on the restored data', async () => {
+  assert.equal((await call('POST', '/api/backups', { name: 'e2e-restore.zip' })).status, 204);
+  const later = await call('POST', '/api/collections/notes/records', { text: 'written after the backup' });
+  assert.equal(later.status, 200);
+  await page.goto(`${server.url}/_/#/settings/backups`);
+  await page.getByRole('button', { name: 'Reload backups' }).click();
+  await page.getByRole('button', { name: 'Restore e2e-restore.zip' }).click();
+  const dialog = page.locator('dialog[open]');
+  await dialog.locator('#restore-confirm').fill('e2e-restore.zip');
+  const reloaded = page.waitForEvent('load', { timeout: 60000 });
+  await dialog.getByRole('button', { name: 'Restore and restart' }).click();
+  await dialog.getByText(/Waiting for the server to restart|Verifying/).first().waitFor();
+  await reloaded;
+  await page.getByRole('row', { name: /e2e-restore\.zip/ }).waitFor({ timeout: 20000 });
+  assert.equal((await call('GET', `/api/collections/notes/records/${later.body.id}`)).status, 404);
+  assert.equal((await call('GET', '/api/collections/notes/records')).body.totalItems, 4);
+  assert.equal((await call('DELETE', '/api/backups/e2e-restore.zip')).status, 204);
+});
+
 test('SDK download from the API preview is a zip', async () => {
   await page.getByRole('link', { name: 'notes' }).first().click();
   await page.getByRole('link', { name: 'API preview' }).click();
