@@ -2,8 +2,8 @@
 // error envelope, and the few endpoints the dashboard uses.
 
 import type {
-  AuthResponse, Collection, ErrorBody, ErrorData, Explain, FieldError, ListResult, Policy, PolicyAction,
-  RecordModel, Role, RoleLink, Settings,
+  AuthResponse, BackupInfo, Collection, ErrorBody, ErrorData, Explain, FieldError, ListResult, LogEntry, LogStat,
+  PersonalExport, Policy, PolicyAction, RecordModel, Role, RoleLink, Settings,
 } from './types';
 
 const STORAGE_KEY = 'basalt_admin_auth';
@@ -87,35 +87,65 @@ export async function request<T>(
   const headers: Record<string, string> = {};
   const token = opts.token ?? auth.token;
   if (token) headers.Authorization = token;
-  // FormData (file uploads) sets its own multipart content type.
-  const form = body instanceof FormData;
-  if (body !== undefined && !form) headers['Content-Type'] = 'application/json';
+  // FormData (file uploads) sets its own multipart content type; a Blob is sent raw.
+  const raw = body instanceof FormData || body instanceof Blob;
+  if (body instanceof Blob) headers['Content-Type'] = body.type || 'application/octet-stream';
+  else if (body !== undefined && !raw) headers['Content-Type'] = 'application/json';
   let res: Response;
   try {
     res = await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : form ? body : JSON.stringify(body),
+      body: body === undefined ? undefined : raw ? (body as BodyInit) : JSON.stringify(body),
       signal: opts.signal,
     });
   } catch (e) {
     if ((e as Error).name === 'AbortError') throw e;
     throw new ApiError({ status: 0, message: 'The server cannot be reached.', data: {} });
   }
+  if (!res.ok) throw await failure(res, !opts.token);
   const text = await res.text();
-  const json = text ? safeJson(text) : null;
-  if (!res.ok) {
-    const env = (json ?? {}) as Partial<ErrorBody>;
-    const err = new ApiError({
-      status: res.status,
-      message: env.message ?? `${res.status} ${res.statusText}`,
-      data: env.data ?? {},
-    });
-    // An expired or revoked session: back to the sign-in screen.
-    if (res.status === 401 && !opts.token && auth.session) auth.save(null);
-    throw err;
+  return (text ? safeJson(text) : null) as T;
+}
+
+async function failure(res: Response, ownSession: boolean): Promise<ApiError> {
+  const text = await res.text();
+  const env = (text ? safeJson(text) : {}) as Partial<ErrorBody>;
+  // An expired or revoked session: back to the sign-in screen.
+  if (res.status === 401 && ownSession && auth.session) auth.save(null);
+  return new ApiError({ status: res.status, message: env.message ?? `${res.status} ${res.statusText}`, data: env.data ?? {} });
+}
+
+/** A GET whose answer is a file (zip, JSON attachment), with the session's token. */
+export async function fetchFile(path: string, fallbackName: string): Promise<{ blob: Blob; name: string }> {
+  let res: Response;
+  try {
+    res = await fetch(path, { headers: auth.token ? { Authorization: auth.token } : {} });
+  } catch {
+    throw new ApiError({ status: 0, message: 'The server cannot be reached.', data: {} });
   }
-  return json as T;
+  if (!res.ok) throw await failure(res, true);
+  const disposition = res.headers.get('Content-Disposition') ?? '';
+  const name = /filename="?([^";]+)"?/.exec(disposition)?.[1] ?? fallbackName;
+  return { blob: await res.blob(), name };
+}
+
+/** Hands a blob to the browser as a download named `name`. */
+export function saveBlob(blob: Blob, name: string) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function query(params: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v));
+  return q.size ? `?${q}` : '';
 }
 
 function safeJson(text: string): unknown {
@@ -143,11 +173,8 @@ export const api = {
   importCollections: (collections: Collection[], deleteMissing: boolean) =>
     request<null>('PUT', '/api/collections/import', { collections, deleteMissing }),
 
-  records: (c: string, params: Record<string, string | number | undefined>, signal?: AbortSignal) => {
-    const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v));
-    return request<ListResult<RecordModel>>('GET', `/api/collections/${enc(c)}/records?${q}`, undefined, { signal });
-  },
+  records: (c: string, params: Record<string, string | number | undefined>, signal?: AbortSignal) =>
+    request<ListResult<RecordModel>>('GET', `/api/collections/${enc(c)}/records${query(params)}`, undefined, { signal }),
   createRecord: (c: string, body: Record<string, unknown> | FormData) =>
     request<RecordModel>('POST', `/api/collections/${enc(c)}/records`, body),
   updateRecord: (c: string, id: string, body: Record<string, unknown> | FormData) =>
@@ -185,4 +212,28 @@ export const api = {
   settings: () => request<Settings>('GET', '/api/settings'),
   updateSettings: (patch: Partial<Settings>) => request<Settings>('PATCH', '/api/settings', patch),
   testEmail: (email: string) => request<null>('POST', '/api/settings/test/email', { email }),
+
+  logs: (params: { page: number; perPage: number; sort?: string; filter?: string; skipTotal?: number }, signal?: AbortSignal) =>
+    request<ListResult<LogEntry>>('GET', `/api/logs${query(params)}`, undefined, { signal }),
+  log: (id: string) => request<LogEntry>('GET', `/api/logs/${enc(id)}`),
+  logStats: (filter: string, signal?: AbortSignal) => request<LogStat[]>('GET', `/api/logs/stats${query({ filter })}`, undefined, { signal }),
+
+  backups: () => request<BackupInfo[]>('GET', '/api/backups'),
+  /** 204; a 503 means it was saved locally but the S3 copy failed. */
+  createBackup: (name?: string) => request<null>('POST', '/api/backups', name ? { name } : {}),
+  /** The server takes the archive as the raw body, named by `?name=`. */
+  uploadBackup: (file: File) =>
+    request<null>('POST', `/api/backups/upload${query({ name: file.name })}`, new Blob([file], { type: 'application/zip' })),
+  deleteBackup: (key: string) => request<null>('DELETE', `/api/backups/${enc(key)}`),
+  /** Verified first; on 204 the server restarts itself on the restored data. */
+  restoreBackup: (key: string) => request<null>('POST', `/api/backups/${enc(key)}/restore`),
+  /** A download link: browsers cannot send headers, so it carries a file token. */
+  backupUrl: (key: string, token: string) => `/api/backups/${enc(key)}${query({ token })}`,
+  health: () => request<{ message: string }>('GET', '/api/health', undefined, { token: '' }),
+
+  /** The generated client of the live schema, as a zip. */
+  sdk: (lang: 'typescript' | 'rust') => fetchFile(`/api/sdk/${lang}`, `basalt-sdk-${lang}.zip`),
+  exportUser: (c: string, id: string) => fetchFile(`/api/collections/${enc(c)}/records/${enc(id)}/export`, `${c}-${id}.json`),
+  /** Deletes the user and what hangs on them; answers the export of what was erased. */
+  purgeUser: (c: string, id: string) => request<PersonalExport>('POST', `/api/collections/${enc(c)}/records/${enc(id)}/purge`),
 };

@@ -139,6 +139,44 @@ export interface Settings {
   rateLimits: { enabled: boolean; rules: RateLimitRule[] };
   /** PocketBase names it `useLeftmostIP`; this server currently sends `useLeftmostIp`. */
   trustedProxy: { headers: string[]; useLeftmostIP?: boolean; useLeftmostIp?: boolean };
-  // logs, backups and s3 pass through untouched.
+  logs: LogsSettings;
+  /** File storage: uploads go to this bucket when enabled, else to `<dir>/storage`. */
+  s3: S3Config;
+  backups: { cron: string; cronMaxKeep: number; s3: S3Config };
   [section: string]: unknown;
+}
+
+/** `minLevel`: 0 info, 4 warn, 8 error; `maxDays` 0 turns request logging off. */
+export interface LogsSettings { maxDays: number; minLevel: number; logIP: boolean; logAuthId: boolean }
+
+/** An S3-compatible bucket; `secret` is write-only (sent back as "", and "" keeps it). */
+export interface S3Config {
+  enabled: boolean; bucket: string; region: string; endpoint: string;
+  accessKey: string; secret: string; forcePathStyle: boolean;
+}
+
+// Request logs (`/api/logs`, superusers).
+
+export interface LogData {
+  type?: string; method: string; url: string; status: number; execTime: number; auth: string;
+  authId?: string; userIP?: string; remoteIP?: string; userAgent?: string; referer?: string;
+  [key: string]: unknown;
+}
+export interface LogEntry { id: string; created: string; updated?: string; level: number; message: string; data: LogData }
+/** One hour of `/api/logs/stats`: `date` is the start of the hour. */
+export interface LogStat { total: number; date: string }
+
+// Backups (`/api/backups`, superusers).
+
+export interface BackupInfo { key: string; size: number; modified: string }
+
+// Personal data (`…/records/{id}/export` and `…/purge`).
+
+export interface PersonalExport {
+  exported: string;
+  collection: { id: string; name: string };
+  record: RecordModel;
+  /** By collection name; each record marked with what a purge does to it. */
+  related: Record<string, (RecordModel & { '@purge'?: 'delete' | 'unlink' | string })[]>;
+  files: unknown[];
 }
