@@ -10,6 +10,7 @@ mod install;
 mod kit;
 mod mail;
 mod oauth2;
+mod openapi;
 mod ops;
 mod realtime;
 mod records;
