@@ -10,7 +10,10 @@
 //! The document names every collection and field, so it is superusers-only, like
 //! `/api/collections`; the viewer page itself is public and asks for a token.
 
+mod auth_ops;
+mod collections;
 mod dto;
+mod ops;
 mod plain;
 mod schemas;
 mod static_api;
@@ -101,7 +104,7 @@ pub fn document(catalog: &Catalog) -> Value {
         .cloned()
         .unwrap_or_default();
     schemas.extend(plain::components());
-    plain::add_collections(catalog, &mut paths, &mut schemas);
+    collections::add_collections(catalog, &mut paths, &mut schemas);
     doc["paths"] = Value::Object(paths);
     let mut components = doc["components"].as_object().cloned().unwrap_or_default();
     components.insert("schemas".into(), Value::Object(schemas));
