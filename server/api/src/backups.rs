@@ -4,14 +4,13 @@
 
 use std::sync::Arc;
 
-use basalt_core::backup::{BackupInfo, Backups};
+use basalt_core::backup::Backups;
 use basalt_core::{Code, Error};
-use poem::http::{header, StatusCode};
-use poem::web::{Json, Path};
+use poem::http::StatusCode;
 use poem::{handler, Body, Request, Response};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::context::{param, read_body, Ctx};
+use crate::context::{param, Ctx};
 use crate::ApiError;
 
 fn port(ctx: &Ctx) -> Result<Arc<dyn Backups>, ApiError> {
@@ -22,7 +21,7 @@ fn port(ctx: &Ctx) -> Result<Arc<dyn Backups>, ApiError> {
 }
 
 /// Runs `f` with the backups port for a superuser.
-async fn as_superuser<T: Send + 'static>(
+pub(crate) async fn as_superuser<T: Send + 'static>(
     ctx: Ctx,
     f: impl FnOnce(&dyn Backups) -> basalt_core::Result<T> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -36,18 +35,12 @@ async fn as_superuser<T: Send + 'static>(
     .await
 }
 
-fn no_content() -> Response {
+pub(crate) fn no_content() -> Response {
     Response::builder().status(StatusCode::NO_CONTENT).finish()
 }
 
-#[handler]
-pub async fn list_backups(ctx: Ctx) -> Result<Json<Vec<BackupInfo>>, ApiError> {
-    Ok(Json(as_superuser(ctx, |b| b.list()).await?))
-}
-
-#[handler]
-pub async fn create_backup(ctx: Ctx, req: &Request, body: Body) -> Result<Response, ApiError> {
-    let body = read_body(req, body, ctx.state.limits.max_body_bytes).await?;
+/// `POST /api/backups` (served through `openapi::static_api`): `{name?}`.
+pub(crate) async fn create_backup(ctx: Ctx, body: Map<String, Value>) -> Result<(), ApiError> {
     let name = match body.get("name") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
@@ -60,8 +53,7 @@ pub async fn create_backup(ctx: Ctx, req: &Request, body: Body) -> Result<Respon
             )))
         }
     };
-    as_superuser(ctx, move |b| b.create(name.as_deref())).await?;
-    Ok(no_content())
+    as_superuser(ctx, move |b| b.create(name.as_deref()).map(drop)).await
 }
 
 #[handler]
@@ -87,12 +79,16 @@ pub async fn upload_backup(ctx: Ctx, req: &Request, body: Body) -> Result<Respon
     Ok(no_content())
 }
 
-#[handler]
-pub async fn download_backup(ctx: Ctx, Path(key): Path<String>) -> Result<Response, ApiError> {
+/// The archive `key` opened for a download: a superuser's token, or a superuser file
+/// token as `?token=` (browser downloads). Served through `openapi::static_api`.
+pub(crate) async fn open_backup(
+    ctx: Ctx,
+    key: String,
+) -> Result<(tokio::fs::File, u64, String), ApiError> {
     let backups = port(&ctx)?;
     let header_token = ctx.token().to_owned();
     let query_token = param(&ctx.request, "token").to_owned();
-    let path = ctx
+    let (path, key) = ctx
         .run(move |s, who, _| {
             let allowed = who.is_superuser()
                 || (!query_token.is_empty() && s.is_superuser_download_token(&query_token));
@@ -107,29 +103,9 @@ pub async fn download_backup(ctx: Ctx, Path(key): Path<String>) -> Result<Respon
             backups.path(&key).map(|p| (p, key))
         })
         .await?;
-    let (path, key) = path;
     let file = tokio::fs::File::open(&path)
         .await
         .map_err(|_| ApiError(basalt_core::backup::not_found()))?;
     let len = file.metadata().await.map(|m| m.len()).unwrap_or_default();
-    Ok(Response::builder()
-        .content_type("application/zip")
-        .header(header::CONTENT_LENGTH, len)
-        .header(
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{key}\""),
-        )
-        .body(Body::from_async_read(file)))
-}
-
-#[handler]
-pub async fn delete_backup(ctx: Ctx, Path(key): Path<String>) -> Result<Response, ApiError> {
-    as_superuser(ctx, move |b| b.delete(&key)).await?;
-    Ok(no_content())
-}
-
-#[handler]
-pub async fn restore_backup(ctx: Ctx, Path(key): Path<String>) -> Result<Response, ApiError> {
-    as_superuser(ctx, move |b| b.restore(&key)).await?;
-    Ok(no_content())
+    Ok((file, len, key))
 }

@@ -186,10 +186,10 @@ pub async fn auth_with_otp(
     Ok(crate::oauth2::auth_reply(out))
 }
 
-/// `POST /api/settings/test/email {email}`: sends a test mail now and reports failures.
-#[handler]
-pub async fn test_email(ctx: Ctx, req: &Request, body: Body) -> Result<StatusCode, ApiError> {
-    let to = field(&body_of(&ctx, req, body).await?, "email");
+/// `POST /api/settings/test/email {email}` (served through `openapi::static_api`):
+/// sends a test mail now and reports failures.
+pub(crate) async fn test_email(ctx: Ctx, body: Map<String, Value>) -> Result<(), ApiError> {
+    let to = field(&body, "email");
     ctx.run(move |s, who, _| {
         if !who.is_superuser() {
             return Err(basalt_core::Error::from_code(
@@ -208,6 +208,5 @@ pub async fn test_email(ctx: Ctx, req: &Request, body: Body) -> Result<StatusCod
             html: format!("<p>This is a test email from {name}. Mail delivery works.</p>"),
         })
     })
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
+    .await
 }

@@ -13,28 +13,28 @@ mod cors;
 mod emails;
 mod error;
 mod files;
-mod health;
 mod install;
 pub mod logs;
 mod metrics;
 mod multipart;
 mod oauth2;
+mod openapi;
 mod personal;
-mod policies;
 mod ratelimit;
 pub mod realtime;
 mod records;
+mod router;
 mod sdk;
-mod settings;
 
 use std::sync::Arc;
 
 use basalt_core::service::Services;
-use poem::{delete, get, post, Endpoint, EndpointExt, Route};
+use poem::{get, Endpoint, EndpointExt, Route};
 
 pub use context::HttpLimits;
 pub use error::ApiError;
 pub use install::InstallToken;
+pub use router::PLAIN_ROUTES;
 
 /// Shared state of every handler.
 pub struct AppState {
@@ -125,146 +125,9 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
     let api = Route::new()
         .at("/_", get(admin::redirect))
         .at("/_/", get(admin::serve))
-        .at("/_/*path", get(admin::serve))
-        .at("/api/health", get(health::health).head(health::health))
-        .at("/api/batch", post(batch::batch))
-        .at("/api/logs", get(logs::list_logs))
-        .at("/api/logs/stats", get(logs::log_stats))
-        .at("/api/logs/:id", get(logs::get_log))
-        .at("/api/metrics", get(metrics::get_metrics))
-        .at("/api/sdk/:lang", get(sdk::download_sdk))
-        .at(
-            "/api/collections/:collection/records/:id/export",
-            get(personal::export_user),
-        )
-        .at(
-            "/api/collections/:collection/records/:id/purge",
-            post(personal::purge_user),
-        )
-        .at(
-            "/api/realtime",
-            get(realtime::connect).post(realtime::set_subscriptions),
-        )
-        .at(
-            "/api/oauth2-redirect",
-            get(realtime::oauth2_redirect).post(realtime::oauth2_redirect),
-        )
-        .at(
-            "/api/collections",
-            get(collections::list_collections).post(collections::create_collection),
-        )
-        .at(
-            "/api/collections/import",
-            poem::put(collections::import_collections),
-        )
-        .at(
-            "/api/collections/:collection",
-            get(collections::get_collection)
-                .patch(collections::update_collection)
-                .delete(collections::delete_collection),
-        )
-        .at(
-            "/api/collections/:collection/records",
-            get(records::list_records).post(records::create_record),
-        )
-        .at(
-            "/api/collections/:collection/records/:id",
-            get(records::get_record)
-                .patch(records::update_record)
-                .delete(records::delete_record),
-        )
-        .at(
-            "/api/collections/:collection/auth-with-password",
-            post(auth::auth_with_password),
-        )
-        .at(
-            "/api/collections/:collection/auth-with-oauth2",
-            post(oauth2::auth_with_oauth2),
-        )
-        .at(
-            "/api/collections/:collection/auth-refresh",
-            post(auth::auth_refresh),
-        )
-        .at(
-            "/api/collections/:collection/auth-methods",
-            get(auth::auth_methods),
-        )
-        .at(
-            "/api/collections/:collection/request-verification",
-            post(emails::request_verification),
-        )
-        .at(
-            "/api/collections/:collection/confirm-verification",
-            post(emails::confirm_verification),
-        )
-        .at(
-            "/api/collections/:collection/request-password-reset",
-            post(emails::request_password_reset),
-        )
-        .at(
-            "/api/collections/:collection/confirm-password-reset",
-            post(emails::confirm_password_reset),
-        )
-        .at(
-            "/api/collections/:collection/request-email-change",
-            post(emails::request_email_change),
-        )
-        .at(
-            "/api/collections/:collection/confirm-email-change",
-            post(emails::confirm_email_change),
-        )
-        .at(
-            "/api/collections/:collection/request-otp",
-            post(emails::request_otp),
-        )
-        .at(
-            "/api/collections/:collection/auth-with-otp",
-            post(emails::auth_with_otp),
-        )
-        .at("/api/settings/test/email", post(emails::test_email))
-        .at("/api/files/token", post(files::file_token))
-        .at(
-            "/api/files/:collection/:record/:filename",
-            get(files::get_file),
-        )
-        .at(
-            "/api/collections/:collection/impersonate/:id",
-            post(auth::impersonate),
-        )
-        .at(
-            "/api/policies",
-            get(policies::list_policies).post(policies::create_policy),
-        )
-        .at("/api/policies/:id", delete(policies::delete_policy))
-        .at(
-            "/api/policies/explain/:collection",
-            get(policies::explain_collection),
-        )
-        .at(
-            "/api/settings",
-            get(settings::get_settings).patch(settings::update_settings),
-        )
-        .at(
-            "/api/backups",
-            get(backups::list_backups).post(backups::create_backup),
-        )
-        .at("/api/backups/upload", post(backups::upload_backup))
-        .at(
-            "/api/backups/:key",
-            get(backups::download_backup).delete(backups::delete_backup),
-        )
-        .at("/api/backups/:key/restore", post(backups::restore_backup))
-        .at("/api/roles", get(policies::list_roles))
-        .at(
-            "/api/roles/links",
-            get(policies::list_role_links).post(policies::create_role_link),
-        )
-        .at("/api/roles/links/:id", delete(policies::delete_role_link))
-        .at(
-            "/api/roles/records/:collection/:record",
-            get(policies::record_roles),
-        );
-    api.catch_all_error(error::envelope_for_poem_error)
+        .at("/_/*path", get(admin::serve));
+    router::mount(api)
+        .catch_all_error(error::envelope_for_poem_error)
         .around(ratelimit::rate_limit)
         .around(cors::body_limit)
         .around(cors::cors)

@@ -11,6 +11,7 @@ mod kit;
 mod logs;
 mod mail;
 mod oauth2;
+mod openapi;
 mod ops;
 mod personal;
 mod realtime;
