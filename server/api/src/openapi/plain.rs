@@ -320,6 +320,28 @@ pub fn operation(path: &str, method: &str) -> Option<Value> {
                 false,
             ),
         ),
+        ("/api/collections/:collection/records/:id/export", "GET") => with(
+            op(
+                "Personal data",
+                "exportUser",
+                "Export everything stored about an auth record",
+                Access::Superuser,
+                ok_json(schema_ref("PersonalData")),
+            ),
+            "parameters",
+            json!([c, path_param("id", "The auth record's id or email.")]),
+        ),
+        ("/api/collections/:collection/records/:id/purge", "POST") => with(
+            op(
+                "Personal data",
+                "purgeUser",
+                "Delete an auth record with what it owns; answers the export taken before",
+                Access::Superuser,
+                ok_json(schema_ref("PersonalData")),
+            ),
+            "parameters",
+            json!([c, path_param("id", "The auth record's id or email.")]),
+        ),
         (p, "POST" | "GET") if p.starts_with("/api/collections/:collection/") => {
             let action = p.trim_start_matches("/api/collections/:collection/");
             let o = auth_operation(action, None)?;
@@ -409,28 +431,6 @@ pub fn operation(path: &str, method: &str) -> Option<Value> {
                 "asset",
                 "`swagger-ui.js`, `swagger-ui.css` or `viewer.js`."
             )]),
-        ),
-        ("/api/collections/:collection/records/:id/export", "GET") => with(
-            op(
-                "Personal data",
-                "exportUser",
-                "Export everything stored about an auth record",
-                Access::Superuser,
-                ok_json(schema_ref("PersonalData")),
-            ),
-            "parameters",
-            json!([c, path_param("id", "The auth record's id or email.")]),
-        ),
-        ("/api/collections/:collection/records/:id/purge", "POST") => with(
-            op(
-                "Personal data",
-                "purgeUser",
-                "Delete an auth record with what it owns; answers the export taken before",
-                Access::Superuser,
-                ok_json(schema_ref("PersonalData")),
-            ),
-            "parameters",
-            json!([c, path_param("id", "The auth record's id or email.")]),
         ),
         ("/api/logs", "GET") => with(
             op(
