@@ -12,6 +12,7 @@ mod context;
 mod cors;
 mod emails;
 mod error;
+mod extensions;
 mod files;
 mod health;
 mod install;
@@ -127,6 +128,7 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         .at("/_/*path", get(admin::serve))
         .at("/api/health", get(health::health).head(health::health))
         .at("/api/batch", post(batch::batch))
+        .at("/api/x/:plugin/*path", extensions::plugin_route)
         .at("/api/logs", get(logs::list_logs))
         .at("/api/logs/stats", get(logs::log_stats))
         .at("/api/logs/:id", get(logs::get_log))

@@ -84,6 +84,15 @@ pub struct Config {
     pub metrics_token: Option<Secret>,
     /// Realtime (SSE) queues, timeouts and counts (built-in defaults; tests tune them).
     pub realtime: basalt_api::realtime::RealtimeLimits,
+    /// First-party plugins to enable, by name, in order (see `docs/plugins.md`).
+    pub plugins: Vec<String>,
+    /// Each plugin's settings (`[plugin.<name>]` in `basalt.toml`), as JSON.
+    pub plugin_settings: BTreeMap<String, serde_json::Value>,
+    /// Plugins given as values (tests, programs embedding Basalt); run after the
+    /// named ones.
+    pub plugin_instances: crate::plugins::PluginSet,
+    /// How often plugins' cron schedules are checked (a minute at most; tests shorten it).
+    pub plugin_cron_tick: Duration,
 }
 
 impl Default for Config {
@@ -104,6 +113,10 @@ impl Default for Config {
             token_secret: None,
             metrics_token: None,
             realtime: basalt_api::realtime::RealtimeLimits::default(),
+            plugins: Vec::new(),
+            plugin_settings: BTreeMap::new(),
+            plugin_instances: crate::plugins::PluginSet::default(),
+            plugin_cron_tick: Duration::from_secs(15),
         }
     }
 }
@@ -171,6 +184,7 @@ pub const KEYS: &[Key] = &[
         secret: true,
         ..key("token_secret", None, Kind::Text, "", "Signs auth tokens (at least 32 characters). Unset: a random secret kept in `<dir>/secret`. Give it in the environment or a file (`BASALT_TOKEN_SECRET_FILE`), not in `basalt.toml` under version control.")
     },
+    key("plugins", None, Kind::List, "", "First-party plugins to enable, in order: `webhooks`, `audit-log` (see docs/plugins.md). Each takes its settings from a `[plugin.<name>]` table in `basalt.toml`."),
     Key {
         secret: true,
         ..key("metrics_token", None, Kind::Text, "", "A bearer token a Prometheus scraper presents to read `/api/metrics` (at least 16 characters). Unset: only superusers may read it.")
@@ -196,6 +210,9 @@ pub struct Layer {
     pub log_level: Option<String>,
     pub token_secret: Option<String>,
     pub metrics_token: Option<String>,
+    pub plugins: Option<Vec<String>>,
+    /// `[plugin.<name>]` tables: each plugin's settings (file only).
+    pub plugin: Option<BTreeMap<String, toml::Value>>,
 }
 
 macro_rules! overlay {
@@ -209,7 +226,7 @@ impl Layer {
     pub fn overlay(mut self, other: Layer) -> Layer {
         overlay!(self, other: dir, http, origins, max_body_mb, max_upload_mb, cache_mb, search_writer_mb,
             search_commit_ms, tls_cert, tls_key, shutdown_timeout_secs, log_format, log_level,
-            token_secret, metrics_token);
+            token_secret, metrics_token, plugins, plugin);
         self
     }
 
@@ -344,6 +361,31 @@ impl Layer {
         {
             problems.push("metrics_token: must be at least 16 characters".into());
         }
+        let plugins = self.plugins.unwrap_or_default();
+        let mut plugin_settings = BTreeMap::new();
+        for (name, table) in self.plugin.unwrap_or_default() {
+            if !plugins.contains(&name) {
+                problems.push(format!(
+                    "plugin.{name}: settings of a plugin that `plugins` does not enable"
+                ));
+            }
+            match serde_json::to_value(table) {
+                Ok(v) => {
+                    plugin_settings.insert(name, v);
+                }
+                Err(e) => problems.push(format!("plugin.{name}: {e}")),
+            }
+        }
+        for (i, name) in plugins.iter().enumerate() {
+            if plugins[..i].contains(name) {
+                problems.push(format!("plugins: {name:?} is listed twice"));
+                continue;
+            }
+            let settings = plugin_settings.get(name).cloned().unwrap_or_default();
+            if let Err(e) = crate::plugins::builtin(name, &settings) {
+                problems.push(format!("plugins: {e}"));
+            }
+        }
         if !problems.is_empty() {
             bail!("invalid configuration:\n  {}", problems.join("\n  "));
         }
@@ -363,6 +405,10 @@ impl Layer {
             token_secret,
             metrics_token,
             realtime: d.realtime,
+            plugins,
+            plugin_settings,
+            plugin_instances: d.plugin_instances,
+            plugin_cron_tick: d.plugin_cron_tick,
         })
     }
 }

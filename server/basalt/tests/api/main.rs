@@ -13,6 +13,7 @@ mod mail;
 mod oauth2;
 mod ops;
 mod personal;
+mod plugins;
 mod realtime;
 mod records;
 mod search;
