@@ -127,6 +127,8 @@ pub enum Kind {
     Text,
     Integer,
     List,
+    /// Tables of the file only (no environment variable).
+    Table,
 }
 
 /// One configuration key.
@@ -184,11 +186,12 @@ pub const KEYS: &[Key] = &[
         secret: true,
         ..key("token_secret", None, Kind::Text, "", "Signs auth tokens (at least 32 characters). Unset: a random secret kept in `<dir>/secret`. Give it in the environment or a file (`BASALT_TOKEN_SECRET_FILE`), not in `basalt.toml` under version control.")
     },
-    key("plugins", None, Kind::List, "", "First-party plugins to enable, in order: `webhooks`, `audit-log` (see docs/plugins.md). Each takes its settings from a `[plugin.<name>]` table in `basalt.toml`."),
     Key {
         secret: true,
         ..key("metrics_token", None, Kind::Text, "", "A bearer token a Prometheus scraper presents to read `/api/metrics` (at least 16 characters). Unset: only superusers may read it.")
     },
+    key("plugins", None, Kind::List, "", "First-party plugins to enable, in order: `webhooks`, `audit-log` (see `docs/plugins.md`)."),
+    key("plugin", None, Kind::Table, "", "Each enabled plugin's settings, as a `[plugin.<name>]` table (in `basalt.toml` only); never echoed by `config check`."),
 ];
 
 /// The file layer (and the shape every other layer is converted into).
@@ -256,6 +259,7 @@ impl Layer {
                     Kind::Integer => toml::Value::Integer(raw.trim().parse().map_err(|_| {
                         anyhow::anyhow!("{env}: expected a whole number, got {raw:?}")
                     })?),
+                    Kind::Table => bail!("{env}: `{}` can only be set in basalt.toml", k.name),
                     Kind::List => toml::Value::Array(
                         raw.split(',')
                             .map(str::trim)
@@ -502,6 +506,14 @@ impl Config {
         if self.metrics_token.is_some() {
             line("# metrics_token", q("(set, not shown)"));
         }
+        let plugins: Vec<String> = self.plugins.iter().map(|p| q(p)).collect();
+        line("plugins", format!("[{}]", plugins.join(", ")));
+        for name in self.plugin_settings.keys() {
+            line(
+                &format!("# [plugin.{name}]"),
+                q("(set, not shown: it may hold secrets)"),
+            );
+        }
         out
     }
 }
@@ -518,9 +530,13 @@ pub fn reference_markdown() -> String {
             format!("`{}`", k.default)
         };
         out.push_str(&format!(
-            "| `{}` | `{}` | {} | {} | {} |\n",
+            "| `{}` | {} | {} | {} | {} |\n",
             k.name,
-            k.env(),
+            if k.kind == Kind::Table {
+                "—".to_owned()
+            } else {
+                format!("`{}`", k.env())
+            },
             k.flag
                 .map(|f| format!("`{f}`"))
                 .unwrap_or_else(|| "—".into()),

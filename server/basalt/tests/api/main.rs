@@ -14,6 +14,7 @@ mod oauth2;
 mod ops;
 mod personal;
 mod plugins;
+mod plugins_builtin;
 mod realtime;
 mod records;
 mod search;
