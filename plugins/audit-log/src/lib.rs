@@ -12,8 +12,8 @@
 //! never slow the write they describe. It depends only on `basalt-plugin-api`.
 
 use basalt_plugin_api::{
-    json, Actor, Host, LoginEvent, Map, Plugin, PluginError, RecordAction, RecordEvent, Registry,
-    Reject, Scope, Value,
+    json, Actor, LoginEvent, Map, Plugin, PluginError, RecordAction, RecordEvent, Registry, Reject,
+    Scope, Value,
 };
 
 /// The collection the entries live in.
@@ -159,7 +159,7 @@ impl Plugin for AuditLog {
     }
 
     fn register(&self, registry: &mut Registry) -> Result<(), PluginError> {
-        registry.setup(|host: &dyn Host| {
+        registry.setup(|host| {
             host.ensure_collection(collection_definition())?;
             Ok(())
         });

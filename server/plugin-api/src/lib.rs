@@ -371,7 +371,7 @@ pub type LoginHook =
 pub type SignupHook = Arc<dyn Fn(&mut Signup<'_>) -> Result<(), Reject> + Send + Sync + 'static>;
 pub type RouteHandler = Arc<dyn Fn(&dyn Host, &RouteRequest) -> RouteResponse + Send + Sync>;
 pub type CronJob = Arc<dyn Fn(&dyn Host) -> Result<(), PluginError> + Send + Sync + 'static>;
-pub type SetupStep = Arc<dyn Fn(&dyn Host) -> Result<(), PluginError> + Send + Sync + 'static>;
+pub type SetupStep = Arc<dyn Fn(Arc<dyn Host>) -> Result<(), PluginError> + Send + Sync + 'static>;
 
 /// A registered record hook.
 #[derive(Clone)]
@@ -508,10 +508,12 @@ impl Registry {
         });
     }
 
-    /// A step run once when the server starts, before it serves requests.
+    /// A step run once when the server starts, before it serves requests. It gets
+    /// the host to keep: a plugin with background work (a delivery queue) keeps it
+    /// for its own threads.
     pub fn setup(
         &mut self,
-        step: impl Fn(&dyn Host) -> Result<(), PluginError> + Send + Sync + 'static,
+        step: impl Fn(Arc<dyn Host>) -> Result<(), PluginError> + Send + Sync + 'static,
     ) {
         self.setup.push(Arc::new(step));
     }

@@ -155,7 +155,7 @@ pub fn start(services: &Arc<Services>, config: &crate::Config) -> anyhow::Result
     services.attach_hooks(runtime.clone());
     for plugin in &runtime.plugins {
         for step in &plugin.registry.setup {
-            contained(&plugin.name, "setup", || step(&*plugin.host))
+            contained(&plugin.name, "setup", || step(plugin.host.clone()))
                 .and_then(|r| r.map_err(|e| e.to_string()))
                 .map_err(|e| anyhow::anyhow!("plugin {} failed to set up: {e}", plugin.name))?;
         }
