@@ -12,6 +12,7 @@ mod context;
 mod cors;
 mod emails;
 mod error;
+mod extensions;
 mod files;
 mod install;
 pub mod logs;

@@ -9,8 +9,8 @@ use poem::http::Method;
 use poem::{Endpoint, EndpointExt, Response, Route, RouteMethod};
 
 use crate::{
-    auth, backups, batch, collections, emails, files, logs, metrics, oauth2, openapi, personal,
-    realtime, records, sdk,
+    auth, backups, batch, collections, emails, extensions, files, logs, metrics, oauth2, openapi,
+    personal, realtime, records, sdk,
 };
 
 const GET: Method = Method::GET;
@@ -60,6 +60,7 @@ pub const PLAIN_ROUTES: &[(&str, &[Method])] = &[
     ("/api/logs/:id", &[GET]),
     ("/api/metrics", &[GET]),
     ("/api/sdk/:lang", &[GET]),
+    ("/api/x/:plugin/*path", &[GET, POST, PUT, PATCH, DELETE]),
     ("/api/openapi.json", &[GET]),
     ("/api/docs", &[GET]),
     ("/api/docs/:asset", &[GET]),
@@ -115,6 +116,7 @@ fn handler(path: &str, method: &Method) -> Option<BoxEndpoint<'static, Response>
         ("/api/logs/:id", _) => b(logs::get_log),
         ("/api/metrics", _) => b(metrics::get_metrics),
         ("/api/sdk/:lang", _) => b(sdk::download_sdk),
+        ("/api/x/:plugin/*path", _) => b(extensions::plugin_route),
         ("/api/openapi.json", _) => b(openapi::openapi_json),
         ("/api/docs", _) => b(openapi::viewer::docs),
         ("/api/docs/:asset", _) => b(openapi::viewer::asset),

@@ -84,6 +84,15 @@ pub struct Config {
     pub metrics_token: Option<Secret>,
     /// Realtime (SSE) queues, timeouts and counts (built-in defaults; tests tune them).
     pub realtime: basalt_api::realtime::RealtimeLimits,
+    /// First-party plugins to enable, by name, in order (see `docs/plugins.md`).
+    pub plugins: Vec<String>,
+    /// Each plugin's settings (`[plugin.<name>]` in `basalt.toml`), as JSON.
+    pub plugin_settings: BTreeMap<String, serde_json::Value>,
+    /// Plugins given as values (tests, programs embedding Basalt); run after the
+    /// named ones.
+    pub plugin_instances: crate::plugins::PluginSet,
+    /// How often plugins' cron schedules are checked (a minute at most; tests shorten it).
+    pub plugin_cron_tick: Duration,
 }
 
 impl Default for Config {
@@ -104,6 +113,10 @@ impl Default for Config {
             token_secret: None,
             metrics_token: None,
             realtime: basalt_api::realtime::RealtimeLimits::default(),
+            plugins: Vec::new(),
+            plugin_settings: BTreeMap::new(),
+            plugin_instances: crate::plugins::PluginSet::default(),
+            plugin_cron_tick: Duration::from_secs(15),
         }
     }
 }
@@ -114,6 +127,8 @@ pub enum Kind {
     Text,
     Integer,
     List,
+    /// Tables of the file only (no environment variable).
+    Table,
 }
 
 /// One configuration key.
@@ -175,6 +190,8 @@ pub const KEYS: &[Key] = &[
         secret: true,
         ..key("metrics_token", None, Kind::Text, "", "A bearer token a Prometheus scraper presents to read `/api/metrics` (at least 16 characters). Unset: only superusers may read it.")
     },
+    key("plugins", None, Kind::List, "", "First-party plugins to enable, in order: `webhooks`, `audit-log` (see `docs/plugins.md`)."),
+    key("plugin", None, Kind::Table, "", "Each enabled plugin's settings, as a `[plugin.<name>]` table (in `basalt.toml` only); never echoed by `config check`."),
 ];
 
 /// The file layer (and the shape every other layer is converted into).
@@ -196,6 +213,9 @@ pub struct Layer {
     pub log_level: Option<String>,
     pub token_secret: Option<String>,
     pub metrics_token: Option<String>,
+    pub plugins: Option<Vec<String>>,
+    /// `[plugin.<name>]` tables: each plugin's settings (file only).
+    pub plugin: Option<BTreeMap<String, toml::Value>>,
 }
 
 macro_rules! overlay {
@@ -209,7 +229,7 @@ impl Layer {
     pub fn overlay(mut self, other: Layer) -> Layer {
         overlay!(self, other: dir, http, origins, max_body_mb, max_upload_mb, cache_mb, search_writer_mb,
             search_commit_ms, tls_cert, tls_key, shutdown_timeout_secs, log_format, log_level,
-            token_secret, metrics_token);
+            token_secret, metrics_token, plugins, plugin);
         self
     }
 
@@ -239,6 +259,7 @@ impl Layer {
                     Kind::Integer => toml::Value::Integer(raw.trim().parse().map_err(|_| {
                         anyhow::anyhow!("{env}: expected a whole number, got {raw:?}")
                     })?),
+                    Kind::Table => bail!("{env}: `{}` can only be set in basalt.toml", k.name),
                     Kind::List => toml::Value::Array(
                         raw.split(',')
                             .map(str::trim)
@@ -344,6 +365,31 @@ impl Layer {
         {
             problems.push("metrics_token: must be at least 16 characters".into());
         }
+        let plugins = self.plugins.unwrap_or_default();
+        let mut plugin_settings = BTreeMap::new();
+        for (name, table) in self.plugin.unwrap_or_default() {
+            if !plugins.contains(&name) {
+                problems.push(format!(
+                    "plugin.{name}: settings of a plugin that `plugins` does not enable"
+                ));
+            }
+            match serde_json::to_value(table) {
+                Ok(v) => {
+                    plugin_settings.insert(name, v);
+                }
+                Err(e) => problems.push(format!("plugin.{name}: {e}")),
+            }
+        }
+        for (i, name) in plugins.iter().enumerate() {
+            if plugins[..i].contains(name) {
+                problems.push(format!("plugins: {name:?} is listed twice"));
+                continue;
+            }
+            let settings = plugin_settings.get(name).cloned().unwrap_or_default();
+            if let Err(e) = crate::plugins::builtin(name, &settings) {
+                problems.push(format!("plugins: {e}"));
+            }
+        }
         if !problems.is_empty() {
             bail!("invalid configuration:\n  {}", problems.join("\n  "));
         }
@@ -363,6 +409,10 @@ impl Layer {
             token_secret,
             metrics_token,
             realtime: d.realtime,
+            plugins,
+            plugin_settings,
+            plugin_instances: d.plugin_instances,
+            plugin_cron_tick: d.plugin_cron_tick,
         })
     }
 }
@@ -456,6 +506,14 @@ impl Config {
         if self.metrics_token.is_some() {
             line("# metrics_token", q("(set, not shown)"));
         }
+        let plugins: Vec<String> = self.plugins.iter().map(|p| q(p)).collect();
+        line("plugins", format!("[{}]", plugins.join(", ")));
+        for name in self.plugin_settings.keys() {
+            line(
+                &format!("# [plugin.{name}]"),
+                q("(set, not shown: it may hold secrets)"),
+            );
+        }
         out
     }
 }
@@ -472,9 +530,13 @@ pub fn reference_markdown() -> String {
             format!("`{}`", k.default)
         };
         out.push_str(&format!(
-            "| `{}` | `{}` | {} | {} | {} |\n",
+            "| `{}` | {} | {} | {} | {} |\n",
             k.name,
-            k.env(),
+            if k.kind == Kind::Table {
+                "—".to_owned()
+            } else {
+                format!("`{}`", k.env())
+            },
             k.flag
                 .map(|f| format!("`{f}`"))
                 .unwrap_or_else(|| "—".into()),

@@ -144,3 +144,38 @@ fn config_reference_in_the_docs_is_current() {
         panic!("docs/operations.md's configuration reference is stale: run BASALT_BLESS=1 cargo test -p basalt config_reference");
     }
 }
+
+#[test]
+fn plugins_and_their_settings_come_from_the_file() {
+    let text = "plugins = [\"audit-log\"]\n[plugin.audit-log]\nexclude = [\"drafts\"]\n";
+    let c = Layer::from_toml(text, Path::new("x"))
+        .unwrap()
+        .resolve()
+        .unwrap();
+    assert_eq!(c.plugins, vec!["audit-log"]);
+    assert_eq!(
+        c.plugin_settings["audit-log"],
+        serde_json::json!({"exclude": ["drafts"]})
+    );
+    assert!(c.describe().contains("# [plugin.audit-log]"));
+    for (bad, says) in [
+        ("plugins = [\"nope\"]", "unknown plugin"),
+        ("[plugin.audit-log]\nexclude = []", "does not enable"),
+        (
+            "plugins = [\"audit-log\"]\n[plugin.audit-log]\nkeep = 1",
+            "unknown setting",
+        ),
+        ("plugins = [\"audit-log\", \"audit-log\"]", "listed twice"),
+    ] {
+        let err = Layer::from_toml(bad, Path::new("x"))
+            .unwrap()
+            .resolve()
+            .unwrap_err();
+        assert!(format!("{err:#}").contains(says), "{bad}: {err:#}");
+    }
+    let vars = env(&[("BASALT_PLUGIN", "x")]);
+    assert!(Layer::from_env(&vars).is_err());
+    let vars = env(&[("BASALT_PLUGINS", "audit-log")]);
+    let c = Layer::from_env(&vars).unwrap().resolve().unwrap();
+    assert_eq!(c.plugins, vec!["audit-log"]);
+}

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 mod mail;
 mod oauth_http;
+pub mod plugins;
 pub mod sdk;
 mod tls;
 
@@ -272,6 +273,11 @@ async fn serve_once(
     );
     let follower = Follower::start(state.services.clone(), state.realtime.clone())
         .context("starting the realtime follower")?;
+    let plugins = tokio::task::spawn_blocking({
+        let (services, config) = (services.clone(), config.clone());
+        move || plugins::start(&services, &config)
+    })
+    .await??;
     tracing::info!(%addr, "serving");
     let housekeeping = tokio::spawn(housekeeping(
         services.clone(),
@@ -301,6 +307,9 @@ async fn serve_once(
     log_writer.finish().await;
     drop(backups);
     tokio::task::spawn_blocking(move || {
+        if let Some(plugins) = plugins {
+            plugins.stop();
+        }
         follower.stop();
         indexer.stop();
         services.store().close()

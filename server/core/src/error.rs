@@ -65,6 +65,7 @@ codes! {
     TooManyRequests => TooManyRequests, "too_many_requests", "Too Many Requests.";
     Unavailable => Unavailable, "unavailable", "The service is temporarily unavailable.";
     Internal => Internal, "internal", "Something went wrong while processing your request.";
+    PluginFailed => Internal, "plugin_failed", "A plugin failed while processing your request.";
 }
 
 /// One field's problem, reported as `data.<field>`. `params` carries the values the

@@ -12,6 +12,7 @@ pub mod cron;
 pub mod error;
 pub mod files;
 pub mod filter;
+pub mod hooks;
 pub mod ids;
 pub mod logs;
 pub mod mail;

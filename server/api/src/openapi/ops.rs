@@ -211,13 +211,15 @@ pub(super) fn string_fields_body(fields: &[&str]) -> Value {
     )
 }
 
-/// `:name` segments as `{name}`.
+/// `:name` (and the rest-of-path `*name`) segments as `{name}`.
 pub fn openapi_path(path: &str) -> String {
     path.split('/')
-        .map(|seg| match seg.strip_prefix(':') {
-            Some(name) => format!("{{{name}}}"),
-            None => seg.to_owned(),
-        })
+        .map(
+            |seg| match seg.strip_prefix(':').or_else(|| seg.strip_prefix('*')) {
+                Some(name) => format!("{{{name}}}"),
+                None => seg.to_owned(),
+            },
+        )
         .collect::<Vec<_>>()
         .join("/")
 }

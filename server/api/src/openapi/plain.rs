@@ -5,8 +5,8 @@ use serde_json::{json, Map, Value};
 
 use super::auth_ops::auth_operation;
 use super::ops::{
-    insert, json_body, list_of, list_params, no_content, ok_json, op, openapi_path, path_param,
-    query, record_body, schema_ref, shape_params, with, Access,
+    insert, json_body, json_content, list_of, list_params, no_content, ok_json, op, openapi_path,
+    path_param, query, record_body, schema_ref, shape_params, with, Access,
 };
 
 /// Components the plain operations reference.
@@ -431,6 +431,20 @@ pub fn operation(path: &str, method: &str) -> Option<Value> {
                 "asset",
                 "`swagger-ui.js`, `swagger-ui.css` or `viewer.js`."
             )]),
+        ),
+        ("/api/x/:plugin/*path", m) => with(
+            op(
+                "Plugins",
+                &format!("pluginRoute{}", m.to_ascii_lowercase()),
+                "A route a plugin registered (see docs/plugins.md); its access is the one the plugin declared",
+                Access::Anyone,
+                json!({"200": {"description": "The plugin's answer", "content": json_content(json!({}))}}),
+            ),
+            "parameters",
+            json!([
+                path_param("plugin", "The plugin's name."),
+                path_param("path", "The rest of the path (may contain `/`).")
+            ]),
         ),
         ("/api/logs", "GET") => with(
             op(

@@ -14,6 +14,8 @@ mod oauth2;
 mod openapi;
 mod ops;
 mod personal;
+mod plugins;
+mod plugins_builtin;
 mod realtime;
 mod records;
 mod sdk_download;

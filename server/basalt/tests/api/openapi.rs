@@ -186,10 +186,12 @@ async fn every_route_of_the_router_is_documented() {
     for (path, methods) in basalt_api::PLAIN_ROUTES {
         let key = path
             .split('/')
-            .map(|seg| match seg.strip_prefix(':') {
-                Some(name) => format!("{{{name}}}"),
-                None => seg.to_owned(),
-            })
+            .map(
+                |seg| match seg.strip_prefix(':').or_else(|| seg.strip_prefix('*')) {
+                    Some(name) => format!("{{{name}}}"),
+                    None => seg.to_owned(),
+                },
+            )
             .collect::<Vec<_>>()
             .join("/");
         for method in methods.iter() {

@@ -42,6 +42,23 @@ pub struct Permit {
 }
 
 impl Permit {
+    /// The permit of the server itself (plugins' host calls): superuser rights, no
+    /// caller.
+    pub(super) fn system(collection: &Collection, action: Action) -> Permit {
+        Permit {
+            collection_id: collection.id.clone(),
+            action,
+            condition: None,
+            superuser: true,
+            request: RequestInfo::default(),
+        }
+    }
+
+    /// Whether the permit holds for every record (no record-level condition).
+    pub fn is_unconditional(&self) -> bool {
+        self.condition.is_none()
+    }
+
     pub fn action(&self) -> Action {
         self.action
     }

@@ -17,7 +17,7 @@ use serde_json::{Map, Value as Json};
 
 use super::files::Written;
 use super::records::{busy, MAX_WRITE_RETRIES};
-use super::{Action, Pending, Principal, Services, Shape, Staged};
+use super::{Action, By, Pending, Principal, Services, Shape, Staged};
 use crate::files::Upload;
 use crate::filter::{Lookup, RequestInfo};
 use crate::record::Record;
@@ -122,7 +122,7 @@ impl Services {
                     error: e,
                 });
             }
-            match self.commit(writes) {
+            match self.commit_by(writes, By::Principal(who)) {
                 Ok(pending) => {
                     let results = self.render_batch(who, done)?;
                     return Ok((results, pending));
@@ -203,6 +203,12 @@ impl Services {
         let permit = self.authorize(who, &collection, gate, request)?;
         permit.check(&collection, gate)?;
         let mut body = op.body.clone();
+        let (hook_action, hook_id) = match &action {
+            BatchAction::Create => (crate::store::Action::Create, None),
+            BatchAction::Update { id } => (crate::store::Action::Update, Some(id.as_str())),
+            _ => (crate::store::Action::Delete, op_id(&action)),
+        };
+        self.run_before_hooks(view, &permit, &collection, hook_action, hook_id, &mut body)?;
         let staged = match action {
             BatchAction::Create | BatchAction::Update { .. } => {
                 let creating = matches!(action, BatchAction::Create);
@@ -288,6 +294,14 @@ impl Services {
             });
         }
         Ok(results)
+    }
+}
+
+/// The record id of an update or delete.
+fn op_id(action: &BatchAction) -> Option<&str> {
+    match action {
+        BatchAction::Update { id } | BatchAction::Delete { id } => Some(id),
+        _ => None,
     }
 }
 

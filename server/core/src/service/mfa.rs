@@ -68,6 +68,21 @@ impl Services {
         mfa_id: Option<&str>,
         request: &RequestInfo,
     ) -> Result<AuthOutcome> {
+        let outcome = self.finish_auth_steps(collection, record, method, mfa_id, request)?;
+        if matches!(outcome, AuthOutcome::Authenticated(_)) && !method.is_empty() {
+            self.notify_login(collection, record, method);
+        }
+        Ok(outcome)
+    }
+
+    fn finish_auth_steps(
+        &self,
+        collection: &Arc<Collection>,
+        record: &Record,
+        method: &str,
+        mfa_id: Option<&str>,
+        request: &RequestInfo,
+    ) -> Result<AuthOutcome> {
         if method.is_empty() || !self.wants_mfa(collection, record, request) {
             return self
                 .auth_response(collection, record)

@@ -10,6 +10,7 @@ mod counts;
 mod download;
 mod emails;
 mod expand;
+mod extension;
 mod fields;
 mod files;
 mod install;
@@ -64,6 +65,24 @@ pub struct Pending {
     obsolete: Vec<String>,
 }
 
+/// On whose behalf a commit is made, for the after-hooks' journal.
+#[derive(Clone, Copy)]
+enum By<'a> {
+    Permit(&'a Permit),
+    Principal(&'a Principal),
+    System,
+}
+
+impl By<'_> {
+    fn actor(self) -> crate::hooks::Actor {
+        match self {
+            By::Permit(p) => crate::hooks::Actor::of_permit(p),
+            By::Principal(p) => crate::hooks::Actor::of(p),
+            By::System => crate::hooks::Actor::System,
+        }
+    }
+}
+
 /// Numbers for every limit the services enforce.
 #[derive(Clone, Debug)]
 pub struct Limits {
@@ -108,6 +127,10 @@ pub struct Services {
     /// Blob storage of file fields, wired in by the binary (see `attach_files`).
     files: RwLock<Option<Arc<dyn crate::files::FileStore>>>,
     file_opener: Option<Arc<dyn crate::files::FileStoreOpener>>,
+    /// Plugins' hooks, wired in by the binary (see `attach_hooks`); unset = none.
+    hooks: std::sync::OnceLock<Arc<dyn crate::hooks::Hooks>>,
+    /// Committed writes kept for after-hooks (only while hooks want them).
+    journal: crate::hooks::Journal,
     pub limits: Limits,
 }
 
@@ -136,6 +159,8 @@ impl Services {
             search: RwLock::new(None),
             files: RwLock::new(None),
             file_opener: None,
+            hooks: std::sync::OnceLock::new(),
+            journal: crate::hooks::Journal::default(),
             limits,
         };
         services.ensure_superusers()?;
@@ -170,9 +195,23 @@ impl Services {
     /// collections (a policy change, or role assignments removed with a deleted user)
     /// reload the policy engine, so they apply to the very next request.
     fn commit(&self, writes: Vec<crate::store::Write>) -> Result<Pending> {
+        self.commit_by(writes, By::System)
+    }
+
+    /// [`Services::commit`] on behalf of `by`, whom after-hooks are told about.
+    fn commit_by(&self, writes: Vec<crate::store::Write>, by: By<'_>) -> Result<Pending> {
+        let captured = match self.hooks.get() {
+            Some(hooks) if hooks.wants_after() && !writes.is_empty() => {
+                Some(crate::hooks::Journal::capture(&writes, &by.actor()))
+            }
+            _ => None,
+        };
         let policies = writes.iter().any(|w| self.is_policy_store(w.collection()));
         let obsolete = files::obsolete_keys(&writes);
         let seq = self.store.commit(writes)?;
+        if let Some(captured) = captured {
+            self.journal.put(seq, captured);
+        }
         self.counts.bump();
         if policies {
             self.reload_policies()?;
@@ -182,7 +221,12 @@ impl Services {
 
     /// [`Services::commit`], then block until it is durable (command-line paths).
     fn write(&self, writes: Vec<crate::store::Write>) -> Result<()> {
-        let pending = self.commit(writes)?;
+        self.write_by(writes, By::System)
+    }
+
+    /// [`Services::write`] on behalf of `by`.
+    fn write_by(&self, writes: Vec<crate::store::Write>, by: By<'_>) -> Result<()> {
+        let pending = self.commit_by(writes, by)?;
         self.store.sync(pending.seq)?;
         self.durable.advance(pending.seq);
         if let Some(cleanup) = self.obsolete_cleanup(&pending) {

@@ -6,7 +6,7 @@ use serde_json::{Map, Value as Json};
 
 use super::expand::ExpandTree;
 use super::files::Written;
-use super::{Action, FieldsPicker, Pending, Permit, Principal, Services, Staged};
+use super::{Action, By, FieldsPicker, Pending, Permit, Principal, Services, Staged};
 use crate::files::Upload;
 use crate::filter::{superuser_only_prefix, Filter, Lookup, SortKey};
 use crate::record::input::{apply_input_as, Access, Input};
@@ -198,16 +198,19 @@ impl Services {
     ) -> Result<(Json, Pending)> {
         permit.check(collection, Action::Create)?;
         let shape = self.parse_shape(collection, &shape.expand, &shape.fields)?;
+        let create = crate::store::Action::Create;
+        self.run_before_hooks(self.store(), permit, collection, create, None, body)?;
         let staged = self.stage_uploads(collection, body, uploads, true)?;
         let record = self.prepare_create(self.store(), permit, collection, body, staged.names())?;
         let mut written = Written::default();
         let committed = self
             .write_blobs(collection, &record, &staged, &mut written)
             .and_then(|()| {
-                self.commit(vec![Write::Create {
+                let write = Write::Create {
                     collection: collection.clone(),
                     record: record.clone(),
-                }])
+                };
+                self.commit_by(vec![write], By::Permit(permit))
             });
         match committed {
             Ok(pending) => {
@@ -250,6 +253,8 @@ impl Services {
     ) -> Result<(Json, Pending)> {
         permit.check(collection, Action::Update)?;
         let shape = self.parse_shape(collection, &shape.expand, &shape.fields)?;
+        let update = crate::store::Action::Update;
+        self.run_before_hooks(self.store(), permit, collection, update, Some(id), body)?;
         let staged = self.stage_uploads(collection, body, uploads, false)?;
         let mut written = Written::default();
         let result = self.update_attempts(permit, collection, id, body, &staged, &mut written);
@@ -284,7 +289,7 @@ impl Services {
                 old,
                 new: new.clone(),
             };
-            match self.commit(vec![write]) {
+            match self.commit_by(vec![write], By::Permit(permit)) {
                 Ok(pending) => return Ok((new, pending)),
                 Err(e) if e.code == Code::Conflict => continue,
                 Err(e) => return Err(e),
@@ -300,9 +305,19 @@ impl Services {
         id: &str,
     ) -> Result<Pending> {
         permit.check(collection, Action::Delete)?;
+        let delete = crate::store::Action::Delete;
+        let mut nothing = Map::new();
+        self.run_before_hooks(
+            self.store(),
+            permit,
+            collection,
+            delete,
+            Some(id),
+            &mut nothing,
+        )?;
         for _ in 0..MAX_WRITE_RETRIES {
             let writes = self.prepare_delete(self.store(), permit, collection, id)?;
-            match self.commit(writes) {
+            match self.commit_by(writes, By::Permit(permit)) {
                 Ok(pending) => return Ok(pending),
                 Err(e) if e.code == Code::Conflict => continue,
                 Err(e) => return Err(e),

@@ -235,6 +235,15 @@ impl Services {
         request.context = "oauth2".into();
         request.body = payload.clone();
         let permit = self.authorize(who, collection, Action::Create, request)?;
+        let create = crate::store::Action::Create;
+        self.run_before_hooks(
+            self.store(),
+            &permit,
+            collection,
+            create,
+            None,
+            &mut payload,
+        )?;
         let mut record = self.prepare_create(self.store(), &permit, collection, &payload, &[])?;
         if text(collection, &record, "email") == user.email {
             set(collection, &mut record, "verified", Value::Bool(true));
