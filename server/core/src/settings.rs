@@ -8,7 +8,7 @@ use serde_json::{Map, Value as Json};
 use crate::error::FieldErrors;
 use crate::Result;
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Settings {
     pub meta: Meta,
@@ -21,7 +21,7 @@ pub struct Settings {
     pub trusted_proxy: TrustedProxy,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Meta {
     pub app_name: String,
@@ -44,7 +44,7 @@ impl Default for Meta {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Logs {
     pub max_days: i64,
@@ -65,7 +65,7 @@ impl Default for Logs {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Backups {
     pub cron: String,
@@ -83,7 +83,7 @@ impl Default for Backups {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Smtp {
     pub enabled: bool,
@@ -114,7 +114,7 @@ impl Default for Smtp {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct S3 {
     pub enabled: bool,
@@ -127,7 +127,7 @@ pub struct S3 {
     pub force_path_style: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Batch {
     pub enabled: bool,
@@ -149,7 +149,7 @@ impl Default for Batch {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RateLimits {
     pub enabled: bool,
@@ -159,7 +159,7 @@ pub struct RateLimits {
 /// `label` is a path prefix (`/api/`), `METHOD /path`, or a tag: `*:auth`,
 /// `*:create`, … or `<collection>:<action>`. At most `max_requests` per `duration`
 /// seconds per client (IP for guests, auth record otherwise).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RateLimitRule {
     pub label: String,
@@ -190,7 +190,7 @@ impl Default for RateLimits {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct TrustedProxy {
     /// Headers holding the client IP (`X-Forwarded-For`, `X-Real-IP`, …). Empty =

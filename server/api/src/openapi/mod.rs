@@ -104,6 +104,10 @@ pub fn document(catalog: &Catalog) -> Value {
         .cloned()
         .unwrap_or_default();
     schemas.extend(plain::components());
+    schemas.extend(core_schemas());
+    for method in ["get", "patch"] {
+        respond_with(&mut paths, "/api/settings", method, "Settings");
+    }
     collections::add_collections(catalog, &mut paths, &mut schemas);
     doc["paths"] = Value::Object(paths);
     let mut components = doc["components"].as_object().cloned().unwrap_or_default();
@@ -116,6 +120,78 @@ pub fn document(catalog: &Catalog) -> Value {
     components.insert("securitySchemes".into(), Value::Object(schemes));
     doc["components"] = Value::Object(components);
     doc
+}
+
+/// The JSON shapes core serializes — collection definitions and the app settings — as
+/// JSON Schema derived from the Rust types (schemars, serialize contract: a key the
+/// server always writes is required). The admin dashboard's types are generated from
+/// these.
+fn core_schemas() -> Map<String, Value> {
+    use basalt_core::schema::Collection;
+    use basalt_core::settings::Settings;
+    use schemars::generate::SchemaSettings;
+    static SCHEMAS: LazyLock<Map<String, Value>> = LazyLock::new(|| {
+        let mut generator = SchemaSettings::draft2020_12()
+            .with(|s| {
+                s.definitions_path = "/components/schemas".into();
+                s.meta_schema = None;
+            })
+            .for_serialize()
+            .into_generator();
+        generator.subschema_for::<Collection>();
+        generator.subschema_for::<Settings>();
+        let mut defs = Value::Object(generator.take_definitions(true).into_iter().collect());
+        split_ref_siblings(&mut defs);
+        match defs {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        }
+    });
+    SCHEMAS.clone()
+}
+
+/// `{"$ref": X, "properties": …}` (a tagged enum variant: the referenced options plus
+/// its `type` tag) becomes `{"allOf": [{"$ref": X}, {"properties": …}]}`: valid either
+/// way in 3.1, but generators (and 3.0 readers) ignore keys beside a `$ref`.
+fn split_ref_siblings(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for v in map.values_mut() {
+                split_ref_siblings(v);
+            }
+            let constraining = map
+                .keys()
+                .any(|k| !matches!(k.as_str(), "$ref" | "description" | "default"));
+            if map.contains_key("$ref") && constraining {
+                let reference = map.remove("$ref").unwrap_or_default();
+                let mut rest = Map::new();
+                for key in map.keys().cloned().collect::<Vec<_>>() {
+                    if !matches!(key.as_str(), "description" | "default") {
+                        if let Some(v) = map.remove(&key) {
+                            rest.insert(key, v);
+                        }
+                    }
+                }
+                map.insert(
+                    "allOf".into(),
+                    json!([{ "$ref": reference }, Value::Object(rest)]),
+                );
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(split_ref_siblings),
+        _ => {}
+    }
+}
+
+/// Points the JSON response of `path`'s `method` at the component `schema`.
+fn respond_with(paths: &mut Map<String, Value>, path: &str, method: &str, schema: &str) {
+    if let Some(content) = paths
+        .get_mut(path)
+        .and_then(|p| p.get_mut(method))
+        .and_then(|op| op.pointer_mut("/responses/200/content/application~1json"))
+    {
+        content["schema"] = json!({"$ref": format!("#/components/schemas/{schema}")});
+    }
 }
 
 /// poem-openapi writes OpenAPI 3.0: `nullable: true` becomes a `null` type (3.1 is
@@ -164,5 +240,41 @@ fn mark_static_operations(doc: &mut Value) {
         } else {
             op["security"] = json!([{}, { typing::AUTH_SCHEME: [] }]);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The admin dashboard generates its TypeScript types (`admin-ui/src/lib/api.gen.ts`,
+    /// `npm run types`) from the document's shared schemas, snapshotted in
+    /// `admin-ui/src/lib/api-schema.json`. This keeps the snapshot current; rewrite it
+    /// with `BASALT_BLESS=1 cargo test -p basalt-api api_schema_snapshot`.
+    #[test]
+    fn api_schema_snapshot_is_current() {
+        let doc = super::document(&basalt_core::schema::Catalog::default());
+        let schemas: serde_json::Map<String, serde_json::Value> = doc["components"]["schemas"]
+            .as_object()
+            .expect("schemas")
+            .iter()
+            .filter(|(name, _)| !name.contains('.'))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let snapshot = serde_json::json!({
+            "openapi": doc["openapi"],
+            "info": {"title": "Basalt (shared schemas)", "version": "snapshot"},
+            "paths": {},
+            "components": {"schemas": schemas},
+        });
+        let text = serde_json::to_string_pretty(&snapshot).unwrap() + "\n";
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../admin-ui/src/lib/api-schema.json");
+        if std::env::var_os("BASALT_BLESS").is_some() {
+            std::fs::write(&path, &text).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == text,
+            "admin-ui/src/lib/api-schema.json is stale: run BASALT_BLESS=1 cargo test -p basalt-api api_schema_snapshot, then npm run types in admin-ui"
+        );
     }
 }

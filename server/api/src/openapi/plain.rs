@@ -22,8 +22,10 @@ pub fn components() -> Map<String, Value> {
         "RecordInput".into(),
         json!({"type": "object", "description": "Field values of any collection."}),
     );
+    // What a collection create or update may send; responses use `Collection`, derived
+    // from core's type (see `core_schemas`).
     out.insert(
-        "Collection".into(),
+        "CollectionInput".into(),
         json!({
             "type": "object",
             "properties": {
@@ -182,7 +184,7 @@ pub fn operation(path: &str, method: &str) -> Option<Value> {
                 ok_json(schema_ref("Collection")),
             ),
             "requestBody",
-            json_body(schema_ref("Collection"), true),
+            json_body(schema_ref("CollectionInput"), true),
         ),
         ("/api/collections/import", "PUT") => with(
             op(
@@ -195,7 +197,7 @@ pub fn operation(path: &str, method: &str) -> Option<Value> {
             "requestBody",
             json_body(
                 json!({"type": "object", "required": ["collections"], "properties": {
-                    "collections": {"type": "array", "items": schema_ref("Collection")},
+                    "collections": {"type": "array", "items": schema_ref("CollectionInput")},
                     "deleteMissing": {"type": "boolean"},
                 }}),
                 true,
@@ -219,7 +221,7 @@ pub fn operation(path: &str, method: &str) -> Option<Value> {
                         ok_json(schema_ref("Collection")),
                     ),
                     "requestBody",
-                    json_body(schema_ref("Collection"), false),
+                    json_body(schema_ref("CollectionInput"), false),
                 ),
                 "DELETE" => op(
                     tag,

@@ -20,13 +20,14 @@ use serde::{Deserialize, Serialize};
 /// `base`, `auth` or `view`. Only base and auth are served today. `""` reads as base;
 /// any other word reads as `Unknown`, which validation rejects (`type` must be one of
 /// the three), as PocketBase does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Default, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CollectionType {
     #[default]
     Base,
     Auth,
     View,
+    #[schemars(skip)]
     Unknown,
 }
 
@@ -43,7 +44,7 @@ impl<'de> Deserialize<'de> for CollectionType {
 
 /// The API rules of a collection. `None` = superusers only, `Some("")` = everyone,
 /// otherwise a filter expression.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Rules {
     #[serde(default)]
@@ -59,7 +60,7 @@ pub struct Rules {
 }
 
 /// A collection definition as stored and served.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Collection {
     #[serde(default)]
