@@ -12,6 +12,13 @@ use crate::kit::TestServer;
 
 /// A server running the scripts `files` (name, source) from a fresh hooks dir.
 async fn server_with(files: &[(&str, &str)]) -> (TestServer, tempfile::TempDir) {
+    server_adjusted(files, |_| {}).await
+}
+
+async fn server_adjusted(
+    files: &[(&str, &str)],
+    adjust: impl FnOnce(&mut basalt::Config) + Send + 'static,
+) -> (TestServer, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     for (name, source) in files {
         std::fs::write(dir.path().join(name), source).unwrap();
@@ -21,6 +28,8 @@ async fn server_with(files: &[(&str, &str)]) -> (TestServer, tempfile::TempDir) 
         c.hooks_dir = Some(path);
         c.hooks_timeout = Duration::from_millis(300);
         c.hooks_poll = Duration::from_millis(100);
+        c.plugin_cron_tick = Duration::from_millis(50);
+        adjust(c);
     })
     .await;
     for name in ["posts", "seen"] {
@@ -222,4 +231,84 @@ async fn editing_a_script_reloads_and_a_syntax_error_keeps_the_active_set() {
     // Removed files take their hooks with them.
     std::fs::remove_file(dir.path().join("a.js")).unwrap();
     wait_for_title(&s, "x", "x-b").await;
+}
+
+#[tokio::test]
+async fn a_script_over_its_memory_limit_fails_its_request_only() {
+    let script = r#"
+onRecordBeforeCreate("posts", (e) => {
+  if (e.body.title === "hog") {
+    const hoard = [];
+    while (true) { hoard.push(new Array(100000).fill(e.body.title)); }
+  }
+});
+"#;
+    let (s, _dir) = server_adjusted(&[("hog.js", script)], |c| {
+        c.hooks_memory_bytes = 8 << 20;
+        c.hooks_timeout = Duration::from_secs(10);
+    })
+    .await;
+    let (status, body) = create(&s, "posts", "hog").await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert!(titles(&s, "posts").await.is_empty());
+    let (status, body) = create(&s, "posts", "lean").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn signup_login_and_cron_hooks_run() {
+    let script = r#"
+let logins = [];
+let ticks = 0;
+onBeforeSignup((e) => {
+  if (String(e.body.email).endsWith("@blocked.test")) {
+    throw new ValidationError("email", "blocked_domain", "This domain cannot sign up.");
+  }
+  e.body.name = "signed up";
+});
+onAuthLogin((e) => { logins.push(e.collection + ":" + e.method); });
+cronAdd("tick", "* * * * *", () => { ticks++; });
+routerAdd("GET", "/report", () => ({ logins, ticks }), "public");
+"#;
+    let (s, _dir) = server_with(&[("auth.js", script)]).await;
+    s.create_collection(json!({
+        "name": "users", "type": "auth", "createRule": "",
+        "fields": [{"name": "name", "type": "text"}],
+        "listRule": "id = @request.auth.id", "viewRule": "id = @request.auth.id",
+    }))
+    .await;
+    let signup = |email: &str| json!({"email": email, "password": "1234567890", "passwordConfirm": "1234567890"});
+    let path = "/api/collections/users/records";
+    let (status, body) = s
+        .call_as(None, Method::POST, path, Some(signup("eve@blocked.test")))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["data"]["email"]["code"], "blocked_domain");
+    let (status, body) = s
+        .call_as(None, Method::POST, path, Some(signup("ann@example.com")))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["name"], "signed up");
+    let login = json!({"identity": "ann@example.com", "password": "1234567890"});
+    let (status, body) = s
+        .call_as(
+            None,
+            Method::POST,
+            "/api/collections/users/auth-with-password",
+            Some(login),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (_, report) = s.call(Method::GET, "/api/x/js/report", None).await;
+        let logged = report["logins"]
+            .as_array()
+            .is_some_and(|l| l.contains(&json!("users:password")));
+        if logged && report["ticks"].as_u64().unwrap_or(0) >= 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "report: {report}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
