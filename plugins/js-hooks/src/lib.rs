@@ -57,7 +57,7 @@ struct Shared {
     limits: Limits,
 }
 
-/// Why a call into the scripts produced no answer.
+/// What a call into the scripts answered (script failures are the `Err` of the call).
 enum Outcome {
     Done(Value),
     Rejected(Reject),

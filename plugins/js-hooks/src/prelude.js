@@ -127,6 +127,9 @@
         }
         return JSON.stringify({ ok: { status: 200, body: out === undefined ? null : out } });
       } catch (err) {
+        if (err instanceof ValidationError) {
+          return JSON.stringify({ ok: { status: 400, body: { message: err.message } } });
+        }
         return failed(route, err);
       }
     }

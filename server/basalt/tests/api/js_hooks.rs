@@ -178,6 +178,8 @@ routerAdd("GET", "/hello/:name", (c) => ({ hello: c.params.name, by: c.auth.type
 routerAdd("GET", "/count", (c) => c.json(201, { posts: $app.findRecords("posts").length }), "superuser");
 routerAdd("POST", "/me", (c) => ({ by: c.auth.type, got: c.body }), "auth");
 routerAdd("GET", "/teapot", (c) => c.json(409, { message: "Already brewing." }), "public");
+routerAdd("GET", "/refuse", (c) => { throw new ValidationError("q", "no", "Not today."); }, "public");
+routerAdd("GET", "/broken", (c) => { return undefinedThing.x; }, "public");
 "#;
     let (s, _dir) = server_with(&[("routes.js", script)]).await;
     let (status, body) = s
@@ -202,6 +204,12 @@ routerAdd("GET", "/teapot", (c) => c.json(409, { message: "Already brewing." }),
     let (status, body) = s.call(Method::GET, "/api/x/js/teapot", None).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["message"], "Already brewing.");
+    let (status, body) = s.call(Method::GET, "/api/x/js/refuse", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["message"], "Not today.");
+    let (status, body) = s.call(Method::GET, "/api/x/js/broken", None).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!body.to_string().contains("undefinedThing"), "{body}");
     let (status, _) = s.call(Method::GET, "/api/x/js/nowhere", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
