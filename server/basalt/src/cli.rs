@@ -71,6 +71,15 @@ pub struct ServeArgs {
     /// A tracing filter [default: info].
     #[arg(long)]
     log_level: Option<String>,
+    /// A directory of *.js hook scripts: enables JavaScript hooks.
+    #[arg(long, alias = "hooksDir")]
+    hooks_dir: Option<PathBuf>,
+    /// How long one call into the hook scripts may run, in ms [default: 1000].
+    #[arg(long)]
+    hooks_timeout_ms: Option<u64>,
+    /// The hook scripts' memory limit, in MiB [default: 64].
+    #[arg(long)]
+    hooks_memory_mb: Option<u64>,
 }
 
 impl ServeArgs {
@@ -88,6 +97,9 @@ impl ServeArgs {
             shutdown_timeout_secs: self.shutdown_timeout_secs,
             log_format: self.log_format,
             log_level: self.log_level,
+            hooks_dir: self.hooks_dir,
+            hooks_timeout_ms: self.hooks_timeout_ms,
+            hooks_memory_mb: self.hooks_memory_mb,
             ..Layer::default()
         }
     }

@@ -93,6 +93,14 @@ pub struct Config {
     pub plugin_instances: crate::plugins::PluginSet,
     /// How often plugins' cron schedules are checked (a minute at most; tests shorten it).
     pub plugin_cron_tick: Duration,
+    /// A directory of `*.js` hook scripts: enables the `js` plugin (see `docs/hooks.md`).
+    pub hooks_dir: Option<PathBuf>,
+    /// How long one call into the scripts may run.
+    pub hooks_timeout: Duration,
+    /// The scripts' runtime memory limit, in bytes.
+    pub hooks_memory_bytes: usize,
+    /// How often the hooks directory is checked for changes.
+    pub hooks_poll: Duration,
 }
 
 impl Default for Config {
@@ -117,6 +125,10 @@ impl Default for Config {
             plugin_settings: BTreeMap::new(),
             plugin_instances: crate::plugins::PluginSet::default(),
             plugin_cron_tick: Duration::from_secs(15),
+            hooks_dir: None,
+            hooks_timeout: Duration::from_millis(1000),
+            hooks_memory_bytes: 64 << 20,
+            hooks_poll: Duration::from_secs(1),
         }
     }
 }
@@ -191,6 +203,9 @@ pub const KEYS: &[Key] = &[
         ..key("metrics_token", None, Kind::Text, "", "A bearer token a Prometheus scraper presents to read `/api/metrics` (at least 16 characters). Unset: only superusers may read it.")
     },
     key("plugins", None, Kind::List, "", "First-party plugins to enable, in order: `webhooks`, `audit-log` (see `docs/plugins.md`)."),
+    key("hooks_dir", Some("--hooks-dir"), Kind::Text, "", "A directory of `*.js` hook scripts (also `--hooksDir`): enables JavaScript hooks, reloaded when a file changes (see `docs/hooks.md`)."),
+    key("hooks_timeout_ms", Some("--hooks-timeout-ms"), Kind::Integer, "1000", "How long one call into the hook scripts may run before it is stopped, in ms (10–60000)."),
+    key("hooks_memory_mb", Some("--hooks-memory-mb"), Kind::Integer, "64", "The hook scripts' memory limit, in MiB (4–4096)."),
     key("plugin", None, Kind::Table, "", "Each enabled plugin's settings, as a `[plugin.<name>]` table (in `basalt.toml` only); never echoed by `config check`."),
 ];
 
@@ -214,6 +229,9 @@ pub struct Layer {
     pub token_secret: Option<String>,
     pub metrics_token: Option<String>,
     pub plugins: Option<Vec<String>>,
+    pub hooks_dir: Option<PathBuf>,
+    pub hooks_timeout_ms: Option<u64>,
+    pub hooks_memory_mb: Option<u64>,
     /// `[plugin.<name>]` tables: each plugin's settings (file only).
     pub plugin: Option<BTreeMap<String, toml::Value>>,
 }
@@ -229,7 +247,7 @@ impl Layer {
     pub fn overlay(mut self, other: Layer) -> Layer {
         overlay!(self, other: dir, http, origins, max_body_mb, max_upload_mb, cache_mb, search_writer_mb,
             search_commit_ms, tls_cert, tls_key, shutdown_timeout_secs, log_format, log_level,
-            token_secret, metrics_token, plugins, plugin);
+            token_secret, metrics_token, plugins, hooks_dir, hooks_timeout_ms, hooks_memory_mb, plugin);
         self
     }
 
@@ -309,6 +327,13 @@ impl Layer {
             10,
             (0, 3600),
         );
+        let hooks_timeout_ms = mb(
+            "hooks_timeout_ms",
+            self.hooks_timeout_ms,
+            1000,
+            (10, 60_000),
+        );
+        let hooks_memory_mb = mb("hooks_memory_mb", self.hooks_memory_mb, 64, (4, 4096));
         let origins = self.origins.unwrap_or(d.origins);
         for o in &origins {
             let ok = o == "*"
@@ -390,6 +415,11 @@ impl Layer {
                 problems.push(format!("plugins: {e}"));
             }
         }
+        if let Some(dir) = &self.hooks_dir {
+            if !dir.is_dir() {
+                problems.push(format!("hooks_dir: {} is not a directory", dir.display()));
+            }
+        }
         if !problems.is_empty() {
             bail!("invalid configuration:\n  {}", problems.join("\n  "));
         }
@@ -413,6 +443,10 @@ impl Layer {
             plugin_settings,
             plugin_instances: d.plugin_instances,
             plugin_cron_tick: d.plugin_cron_tick,
+            hooks_dir: self.hooks_dir,
+            hooks_timeout: Duration::from_millis(hooks_timeout_ms),
+            hooks_memory_bytes: (hooks_memory_mb as usize) << 20,
+            hooks_poll: d.hooks_poll,
         })
     }
 }
@@ -506,6 +540,17 @@ impl Config {
         if self.metrics_token.is_some() {
             line("# metrics_token", q("(set, not shown)"));
         }
+        if let Some(dir) = &self.hooks_dir {
+            line("hooks_dir", q(&dir.display().to_string()));
+        }
+        line(
+            "hooks_timeout_ms",
+            self.hooks_timeout.as_millis().to_string(),
+        );
+        line(
+            "hooks_memory_mb",
+            (self.hooks_memory_bytes >> 20).to_string(),
+        );
         let plugins: Vec<String> = self.plugins.iter().map(|p| q(p)).collect();
         line("plugins", format!("[{}]", plugins.join(", ")));
         for name in self.plugin_settings.keys() {

@@ -23,3 +23,16 @@ pub fn builtin(name: &str, settings: &Json) -> Result<Arc<dyn Plugin>, String> {
         )),
     }
 }
+
+/// The JavaScript hooks plugin of `hooks_dir` (enabled by the setting, not by name).
+pub fn js_hooks(dir: &std::path::Path, config: &crate::Config) -> Arc<dyn Plugin> {
+    use basalt_plugin_js_hooks::{JsHooks, Limits, Settings};
+    Arc::new(JsHooks::new(Settings {
+        dir: dir.to_owned(),
+        limits: Limits {
+            time: config.hooks_timeout,
+            memory_bytes: config.hooks_memory_bytes,
+        },
+        poll: config.hooks_poll,
+    }))
+}

@@ -109,6 +109,9 @@ fn enabled(config: &crate::Config) -> anyhow::Result<Vec<Arc<dyn Plugin>>> {
             .unwrap_or(Json::Null);
         plugins.push(builtin(name, &settings).map_err(|e| anyhow::anyhow!("plugin {name}: {e}"))?);
     }
+    if let Some(dir) = &config.hooks_dir {
+        plugins.push(builtin::js_hooks(dir, config));
+    }
     plugins.extend(config.plugin_instances.0.iter().cloned());
     Ok(plugins)
 }

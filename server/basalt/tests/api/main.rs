@@ -7,6 +7,7 @@ mod batch;
 mod collections;
 mod files;
 mod install;
+mod js_hooks;
 mod kit;
 mod logs;
 mod mail;
