@@ -119,11 +119,13 @@ impl Shared {
     }
 }
 
-/// A failed script fails the request it runs in: the server contains the panic and
-/// answers 500 `plugin_failed`; the message (naming the script) goes to the log.
-fn fail_request(host: &dyn Host, point: &str, error: &str) -> ! {
+/// A failed script fails the request it runs in: the server answers 500
+/// `plugin_failed`; the message (naming the script) goes to the log only.
+fn fail_request(host: &dyn Host, point: &str, error: &str) -> Result<(), Reject> {
     host.log(Level::Error, &format!("{point} hook failed: {error}"));
-    std::panic::panic_any(format!("script hook {point} failed: {error}"))
+    Err(Reject::failed(format!(
+        "script hook {point} failed: {error}"
+    )))
 }
 
 fn actor_json(actor: &Actor) -> Value {

@@ -193,6 +193,20 @@ pub struct Reject {
 }
 
 impl Reject {
+    /// The code of [`Reject::failed`].
+    pub const FAILED: &'static str = "plugin_failed";
+
+    /// Not a refusal of the input but a failure of the plugin itself (a script that
+    /// threw or ran out of time): the request fails with 500 `plugin_failed`, and
+    /// `message` goes to the server log only, never to the client.
+    pub fn failed(message: impl Into<String>) -> Reject {
+        Reject {
+            field: None,
+            code: Reject::FAILED.into(),
+            message: message.into(),
+        }
+    }
+
     /// A refusal of the whole write (400, no field).
     pub fn new(message: impl Into<String>) -> Reject {
         Reject {

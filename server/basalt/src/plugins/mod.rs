@@ -227,7 +227,11 @@ fn plugin_failed(plugin: &str) -> Error {
     )
 }
 
-fn rejected(reject: Reject) -> Error {
+fn rejected(plugin: &str, reject: Reject) -> Error {
+    if reject.code == Reject::FAILED {
+        tracing::error!(plugin, error = %reject.message, "plugin failed a request");
+        return plugin_failed(plugin);
+    }
     match reject.field {
         Some(field) => Error::validation(reject.message.clone(), Default::default())
             .with_field(&field, FieldError::new(reject.code, reject.message)),
@@ -346,7 +350,7 @@ impl Hooks for Runtime {
                 };
                 match contained(&plugin.name, "before", || (hook.run)(&mut event)) {
                     Ok(Ok(())) => {}
-                    Ok(Err(reject)) => return Err(rejected(reject)),
+                    Ok(Err(reject)) => return Err(rejected(&plugin.name, reject)),
                     Err(_) => return Err(plugin_failed(&plugin.name)),
                 }
             }
@@ -372,7 +376,7 @@ impl Hooks for Runtime {
                 };
                 match contained(&plugin.name, "before_signup", || hook(&mut signup)) {
                     Ok(Ok(())) => {}
-                    Ok(Err(reject)) => return Err(rejected(reject)),
+                    Ok(Err(reject)) => return Err(rejected(&plugin.name, reject)),
                     Err(_) => return Err(plugin_failed(&plugin.name)),
                 }
             }
