@@ -15,8 +15,8 @@
 //! `max_attempts` attempts. Every delivery is a record of the system collection
 //! `_webhookDeliveries` (superusers only), updated after each attempt; the route
 //! `GET /api/x/webhooks/deliveries?status=failed` lists them too. Deliveries still
-//! queued when the server stops are not resumed (their log record stays `pending` or
-//! `retrying`). It depends only on `basalt-plugin-api` and generic crates.
+//! queued or waiting for a retry when the server stops are resumed at the next start
+//! (from their `pending`/`retrying` log records, attempts so far counted). It depends only on `basalt-plugin-api` and generic crates.
 
 mod settings;
 mod worker;

@@ -5,7 +5,7 @@ use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use basalt_plugin_api::{json, Host, Level, Map, PluginError, RecordEvent, Value};
+use basalt_plugin_api::{json, Host, Level, ListQuery, Map, PluginError, RecordEvent, Value};
 use ring::hmac;
 
 use crate::{Settings, DELIVERIES};
@@ -101,7 +101,12 @@ pub fn start(host: Arc<dyn Host>, settings: Arc<Settings>) -> Result<Sender<Job>
                 settings,
                 client,
             };
-            let mut waiting: Vec<(Instant, Job)> = Vec::new();
+            // Deliveries a previous run left unfinished go out again first.
+            let mut waiting: Vec<(Instant, Job)> = worker
+                .unfinished()
+                .into_iter()
+                .map(|job| (Instant::now(), job))
+                .collect();
             loop {
                 let now = Instant::now();
                 let wait = waiting
@@ -138,7 +143,67 @@ struct Worker {
     client: reqwest::blocking::Client,
 }
 
+/// At most this many unfinished deliveries are resumed at start (the oldest first).
+const RESUME_LIMIT: usize = 10_000;
+
 impl Worker {
+    /// The deliveries whose log says `pending` or `retrying`: queued or waiting for a
+    /// retry when the server stopped. Their attempts so far count.
+    fn unfinished(&self) -> Vec<Job> {
+        let query = ListQuery {
+            filter: r#"status = "pending" || status = "retrying""#.into(),
+            sort: "created".into(),
+            limit: RESUME_LIMIT,
+            offset: 0,
+        };
+        let records = match self.host.list(DELIVERIES, &query) {
+            Ok(r) => r,
+            Err(e) => {
+                self.host.log(
+                    Level::Error,
+                    &format!("cannot read unfinished deliveries: {e}"),
+                );
+                return Vec::new();
+            }
+        };
+        let text = |r: &Map<String, Value>, k: &str| {
+            r.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let jobs: Vec<Job> = records
+            .into_iter()
+            .filter_map(|r| {
+                let event = match r.get("event").and_then(Value::as_str)? {
+                    "create" => "create",
+                    "update" => "update",
+                    "delete" => "delete",
+                    _ => return None,
+                };
+                let id = text(&r, "id");
+                let mut payload = r.get("payload")?.as_object()?.clone();
+                payload.insert("deliveryId".into(), json!(id));
+                Some(Job {
+                    url: text(&r, "url"),
+                    event,
+                    collection: text(&r, "collection"),
+                    record_id: text(&r, "recordId"),
+                    payload,
+                    attempts: r.get("attempts").and_then(Value::as_u64).unwrap_or(0) as u32,
+                    log_id: Some(id),
+                })
+            })
+            .collect();
+        if !jobs.is_empty() {
+            self.host.log(
+                Level::Info,
+                &format!("resuming {} unfinished deliveries", jobs.len()),
+            );
+        }
+        jobs
+    }
+
     /// Creates the delivery's log record (`pending`).
     fn open_log(&self, job: &mut Job) {
         let record = json!({

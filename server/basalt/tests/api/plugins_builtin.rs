@@ -317,3 +317,58 @@ async fn webhooks_deliver_signed_events_and_retry_after_a_failure() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(got.lock().len(), 3, "the delete was not sent");
 }
+
+#[tokio::test]
+async fn webhook_retries_pending_at_shutdown_resume_on_the_next_start() {
+    let (url, got) = receiver().await;
+    let settings = json!({
+        "secret": "a-test-secret-of-some-length",
+        // The retry is due long after the shutdown below.
+        "backoff_ms": 600000,
+        "max_attempts": 3,
+        "targets": [{"url": url, "collections": ["notes"], "events": ["create"]}],
+    });
+    let start = |dir: Option<std::path::PathBuf>| {
+        let settings = settings.clone();
+        TestServer::start_with(move |c| {
+            if let Some(dir) = dir {
+                c.dir = dir;
+            }
+            c.plugins = vec!["webhooks".into()];
+            c.plugin_settings.insert("webhooks".into(), settings);
+        })
+    };
+    let s = start(None).await;
+    s.create_collection(json!({
+        "name": "notes", "fields": [{"name": "title", "type": "text"}], "createRule": "",
+    }))
+    .await;
+    s.create_record("notes", json!({"title": "hello"})).await;
+    let url = "/api/collections/_webhookDeliveries/records";
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let items = wait_items(&s, url, 1).await;
+        if items[0]["status"] == "retrying" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{items:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let dir = s.shutdown().await;
+
+    let s = start(Some(dir.path().to_path_buf())).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let delivered = loop {
+        let items = wait_items(&s, url, 1).await;
+        if items[0]["status"] == "delivered" {
+            break items[0].clone();
+        }
+        assert!(Instant::now() < deadline, "not resumed: {items:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(delivered["attempts"], 2);
+    assert_eq!(got.lock().len(), 2, "one failed attempt, one resumed");
+    let body: Value = serde_json::from_slice(&got.lock()[1].body).unwrap();
+    assert_eq!(body["record"]["title"], "hello");
+    assert_eq!(body["deliveryId"], delivered["id"]);
+}
