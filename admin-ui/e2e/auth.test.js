@@ -192,6 +192,7 @@ test('dark mode', async () => {
   await page.getByRole('button', { name: /Color theme/ }).click();
   assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
   await openAuthOptions();
+  await page.waitForFunction(() => !document.body.innerText.includes('Signed alice'), null, { timeout: 15000 }).catch(() => {});
   await shot(page, '65-auth-options-dark');
   await page.locator('#oauth-0-userInfoURL').scrollIntoViewIfNeeded();
   await page.locator('#ao-mail').scrollIntoViewIfNeeded();
