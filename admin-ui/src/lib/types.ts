@@ -78,8 +78,52 @@ export interface Collection {
   manageRule?: string | null;
   created?: string;
   updated?: string;
-  // Auth options (passwordAuth, authToken, …) pass through untouched.
+  // Auth collections' options, as the server shapes them (edited on the "Auth options" tab).
+  passwordAuth?: PasswordAuth | null;
+  otp?: Otp | null;
+  mfa?: Mfa | null;
+  oauth2?: OAuth2 | null;
+  authAlert?: AuthAlert | null;
+  authToken?: TokenConfig | null;
+  passwordResetToken?: TokenConfig | null;
+  emailChangeToken?: TokenConfig | null;
+  verificationToken?: TokenConfig | null;
+  fileToken?: TokenConfig | null;
+  verificationTemplate?: EmailTemplate | null;
+  resetPasswordTemplate?: EmailTemplate | null;
+  confirmEmailChangeTemplate?: EmailTemplate | null;
+  // Anything else (searchLanguage, …) passes through untouched.
   [option: string]: unknown;
+}
+
+// Auth collection options (`api.gen.ts`).
+export type PasswordAuth = Schemas['PasswordAuth'];
+export type Otp = Schemas['Otp'];
+export type Mfa = Schemas['Mfa'];
+export type OAuth2 = Schemas['OAuth2'];
+export type MappedFields = Schemas['MappedFields'];
+export type AuthAlert = Schemas['AuthAlert'];
+export type TokenConfig = Schemas['TokenConfig'];
+export type EmailTemplate = Schemas['EmailTemplate'];
+export type TokenOption = 'authToken' | 'passwordResetToken' | 'emailChangeToken' | 'verificationToken' | 'fileToken';
+export type TemplateOption = 'verificationTemplate' | 'resetPasswordTemplate' | 'confirmEmailChangeTemplate';
+
+/**
+ * One entry of `oauth2.providers`. The schema leaves providers untyped (`unknown[]`),
+ * so this is the shape the server validates and stores: `clientSecret` is write-only
+ * (never returned; blank keeps the stored one); the URLs are required for providers the
+ * server does not know (e.g. a generic `oidc`).
+ */
+export interface OAuth2Provider {
+  name: string;
+  clientId: string;
+  clientSecret?: string;
+  authURL?: string;
+  tokenURL?: string;
+  userInfoURL?: string;
+  displayName?: string;
+  pkce?: boolean | null;
+  extra?: Record<string, unknown> | null;
 }
 
 export interface RecordModel {
