@@ -56,7 +56,7 @@ test('a guest gets the login form, not the document', async () => {
   await page.goto(`${server.url}/api/docs`);
   await page.getByRole('button', { name: 'Log in' }).waitFor();
   assert.equal(await page.locator('.swagger-ui .opblock').count(), 0);
-  await shot(page, '40-docs-login');
+  await shot(page, '38-docs-login');
 });
 
 test('a wrong password is refused with the server message', async () => {
@@ -72,7 +72,7 @@ test('a superuser sees the live document, per collection', async () => {
   await page.locator('.swagger-ui .info .title').filter({ hasText: 'Basalt' }).waitFor();
   await page.locator('.opblock-summary-path', { hasText: '/api/collections/books/records' }).first().waitFor();
   assert.ok(await page.locator('.swagger-ui .opblock').count() > 50);
-  await shot(page, '41-docs');
+  await shot(page, '39-docs');
 });
 
 test('the token stays for the tab: a reload shows the document again', async () => {
