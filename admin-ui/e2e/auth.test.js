@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { launch, shot } from './lib/browser.js';
-import { startServer } from './lib/server.js';
+import { apiCall, startServer } from './lib/server.js';
 
 const EMAIL = 'admin@example.com';
 const PASSWORD = 'e2e-admin-password';
@@ -17,15 +17,7 @@ let page;
 let su;
 const consoleErrors = [];
 
-async function call(method, path, body, token = su) {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { ...(token ? { Authorization: token } : {}), ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const call = (method, path, body, token = su) => apiCall(server.url, method, path, body, token);
 
 async function openAuthOptions() {
   await page.getByRole('link', { name: 'members' }).first().click();

@@ -61,3 +61,14 @@ export async function startServer() {
     },
   };
 }
+
+/** One JSON request to the API: `{status, body}` (`body` parsed, `null` when empty). */
+export async function apiCall(url, method, path, body, token) {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { ...(token ? { Authorization: token } : {}), ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
