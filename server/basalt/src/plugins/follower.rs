@@ -5,8 +5,10 @@
 //! after). A commit the journal no longer holds (it fell behind by more than
 //! `JOURNAL_MAX` commits) is rebuilt from the change log: the current record for
 //! creates and updates, the last state for deletes, no previous state, actor
-//! `System`. It starts at the log's end when the server starts: events of writes
-//! made while the server was down are not replayed. Logins queued by the hooks are
+//! `System`. At shutdown (requests drained) it hands the last durable commits to the
+//! plugins before the store closes. It starts at the log's end when the server
+//! starts: after a crash, events of the commits it had not dispatched yet are not
+//! replayed (the cursor is not persisted). Logins queued by the hooks are
 //! dispatched from the same thread.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -109,6 +111,14 @@ impl State {
             if let Err(e) = self.step(limit) {
                 tracing::error!(error = %e, "plugins' follower failed to read changes; retrying");
                 std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+        // Shutdown: requests are drained, so every acknowledged write is durable. Hand
+        // the last ones to the plugins before the store closes.
+        let last = signal.last();
+        if last > self.cursor {
+            if let Err(e) = self.step(last) {
+                tracing::error!(error = %e, "plugins' follower could not dispatch the last changes");
             }
         }
     }

@@ -372,3 +372,38 @@ async fn webhook_retries_pending_at_shutdown_resume_on_the_next_start() {
     assert_eq!(body["record"]["title"], "hello");
     assert_eq!(body["deliveryId"], delivered["id"]);
 }
+
+#[tokio::test]
+async fn writes_right_before_a_shutdown_still_reach_the_audit_log() {
+    let start = |dir: Option<std::path::PathBuf>| {
+        TestServer::start_with(move |c| {
+            if let Some(dir) = dir {
+                c.dir = dir;
+            }
+            c.plugins = vec!["audit-log".into()];
+        })
+    };
+    let s = start(None).await;
+    s.create_collection(json!({
+        "name": "notes", "fields": [{"name": "title", "type": "text"}], "createRule": "",
+    }))
+    .await;
+    // Concurrent writes, then at once a shutdown: the after-hook thread may still be
+    // behind; it must hand every acknowledged write to the plugin before the store
+    // closes.
+    let writes = (0..40).map(|i| s.create_record("notes", json!({"title": format!("n{i}")})));
+    futures_util::future::join_all(writes).await;
+    let dir = s.shutdown().await;
+
+    let s = start(Some(dir.path().to_path_buf())).await;
+    let filter = urlencoding::encode("collection = \"notes\" && action = \"create\"");
+    let (status, body) = s
+        .call(
+            Method::GET,
+            &format!("/api/collections/_auditLog/records?filter={filter}&perPage=100"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["totalItems"], 40, "{body}");
+}
