@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launch, shot } from './lib/browser.js';
+import { launch, shot, signedInPage } from './lib/browser.js';
 import { smtpSink } from './lib/smtp-sink.js';
 import { apiCall, startServer } from './lib/server.js';
 
@@ -46,17 +46,10 @@ before(async () => {
   for (const level of [3, 7, 9]) await call('POST', '/api/collections/secrets/records', { level });
 
   browser = await launch();
-  const context = await browser.newContext({ viewport: { width: 1366, height: 800 }, colorScheme: 'light' });
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
-  page = await context.newPage();
-  page.setDefaultTimeout(10000);
-  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
-  await page.goto(`${server.url}/_/`);
-  await page.getByLabel('Email').fill(EMAIL);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Welcome to Basalt' }).waitFor();
+  page = await signedInPage(browser, server.url, {
+    email: EMAIL, password: PASSWORD, consoleErrors,
+    viewport: { width: 1366, height: 800 }, permissions: ['clipboard-read', 'clipboard-write'],
+  });
 });
 
 after(async () => {

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launch, shot } from './lib/browser.js';
+import { launch, shot, signedInPage } from './lib/browser.js';
 import { apiCall, startServer } from './lib/server.js';
 
 const EMAIL = 'admin@example.com';
@@ -40,16 +40,7 @@ before(async () => {
   assert.equal(r.status, 200, JSON.stringify(r.body));
 
   browser = await launch();
-  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, colorScheme: 'light' });
-  page = await context.newPage();
-  page.setDefaultTimeout(10000);
-  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
-  await page.goto(`${server.url}/_/`);
-  await page.getByLabel('Email').fill(EMAIL);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Welcome to Basalt' }).waitFor();
+  page = await signedInPage(browser, server.url, { email: EMAIL, password: PASSWORD, consoleErrors });
 });
 
 after(async () => {
