@@ -21,8 +21,32 @@ const EXT: &str = "jsonl";
 
 pub struct FileLogStore {
     dir: PathBuf,
-    /// Serialises appends and purges, so a purge never deletes a file mid-append.
-    write: Mutex<()>,
+    /// Serialises appends and purges, so a purge never deletes a file mid-append;
+    /// holds the day file appends go to, kept open between appends.
+    write: Mutex<Option<DayFile>>,
+}
+
+/// An open day file, ready for appends.
+struct DayFile {
+    day: String,
+    file: File,
+}
+
+impl DayFile {
+    /// Opens `day`'s file for appending; when a crash tore its last line, the next
+    /// append starts on a fresh one.
+    fn open(dir: &Path, day: &str) -> std::io::Result<DayFile> {
+        let path = dir.join(format!("{day}.{EXT}"));
+        let torn = !ends_with_newline(&path)?;
+        let mut file = OpenOptions::new().create(true).append(true).open(&path)?;
+        if torn {
+            file.write_all(b"\n")?;
+        }
+        Ok(DayFile {
+            day: day.to_owned(),
+            file,
+        })
+    }
 }
 
 fn internal(e: impl std::fmt::Display) -> Error {
@@ -40,7 +64,7 @@ impl FileLogStore {
         fs::create_dir_all(dir)?;
         Ok(FileLogStore {
             dir: dir.to_path_buf(),
-            write: Mutex::new(()),
+            write: Mutex::new(None),
         })
     }
 
@@ -100,27 +124,24 @@ fn ends_with_newline(path: &Path) -> std::io::Result<bool> {
 
 impl LogStore for FileLogStore {
     fn append(&self, entries: &[LogEntry]) -> Result<()> {
-        let _guard = self.write.lock();
+        let mut open = self.write.lock();
         let mut i = 0;
+        let mut out = Vec::new();
         while i < entries.len() {
             let today = day(&entries[i].created);
-            let mut out = Vec::new();
+            out.clear();
             while let Some(e) = entries.get(i).filter(|e| day(&e.created) == today) {
                 serde_json::to_writer(&mut out, e).map_err(internal)?;
                 out.push(b'\n');
                 i += 1;
             }
-            let path = self.dir.join(format!("{today}.{EXT}"));
-            if !ends_with_newline(&path).map_err(internal)? {
-                // A crash tore the last line: start on a fresh one.
-                out.insert(0, b'\n');
-            }
-            let mut file = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-                .map_err(internal)?;
-            file.write_all(&out).map_err(internal)?;
+            let mut day_file = match open.take() {
+                Some(f) if f.day == today => f,
+                _ => DayFile::open(&self.dir, today).map_err(internal)?,
+            };
+            // After a failed write the file is reopened (and its last line checked).
+            day_file.file.write_all(&out).map_err(internal)?;
+            *open = Some(day_file);
         }
         Ok(())
     }
@@ -149,7 +170,9 @@ impl LogStore for FileLogStore {
     }
 
     fn purge_before(&self, created: &str) -> Result<usize> {
-        let _guard = self.write.lock();
+        let mut open = self.write.lock();
+        // Day files may be removed or replaced: appends reopen theirs.
+        *open = None;
         let cutoff = day(created);
         let mut n = 0;
         for (day, path) in self.days()? {
@@ -249,7 +272,10 @@ mod tests {
             .append(true)
             .open(dir.path().join("2026-01-01.jsonl"))
             .unwrap();
+        // A crash tore the last line; the store is opened again.
         f.write_all(b"{\"id\":\"tor").unwrap();
+        drop(s);
+        let s = FileLogStore::open(dir.path()).unwrap();
         assert_eq!(ids(&s), ["a"]);
         // The next append starts on a line of its own.
         s.append(&[entry("b", "2026-01-01 11:00:00.000Z")]).unwrap();

@@ -323,3 +323,76 @@ async fn impersonation_is_superuser_only_and_not_refreshable() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_reused_token_sees_its_record_and_collection_change() {
+    let s = TestServer::start().await;
+    users_collection(&s, json!({})).await;
+    let user = signup(&s, "erin@example.com", "erin").await;
+    let (_, auth) = login(&s, "erin@example.com", "password123").await;
+    let token = auth["token"].as_str().unwrap().to_owned();
+    s.create_collection(json!({
+        "name": "vip_notes", "fields": [{"name": "title", "type": "text"}],
+        "listRule": "@request.auth.name = 'vip'",
+    }))
+    .await;
+    s.create_record("vip_notes", json!({"title": "hello"}))
+        .await;
+    let list = |t: String| {
+        let s = &s;
+        async move {
+            let (status, body) = s
+                .call_as(
+                    Some(&t),
+                    Method::GET,
+                    "/api/collections/vip_notes/records",
+                    None,
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            body["totalItems"].as_i64().unwrap()
+        }
+    };
+    // The token is resolved (and kept) twice before the record changes.
+    assert_eq!(list(token.clone()).await, 0);
+    assert_eq!(list(token.clone()).await, 0);
+    let path = format!(
+        "/api/collections/users/records/{}",
+        user["id"].as_str().unwrap()
+    );
+    let (status, _) = s
+        .call(Method::PATCH, &path, Some(json!({"name": "vip"})))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list(token.clone()).await, 1);
+    // A schema change to the auth collection: the rule now reads a new field.
+    let (status, body) = s
+        .call(
+            Method::PATCH,
+            "/api/collections/users",
+            Some(json!({"fields": [
+                {"name": "username", "type": "text"}, {"name": "name", "type": "text"},
+                {"name": "level", "type": "number"}]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = s
+        .call(
+            Method::PATCH,
+            "/api/collections/vip_notes",
+            Some(json!({"listRule": "@request.auth.level > 1"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list(token.clone()).await, 0);
+    let (status, _) = s
+        .call(Method::PATCH, &path, Some(json!({"level": 2})))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list(token.clone()).await, 1);
+    // Deleting the user: the token is a guest's, who the rule lets see nothing.
+    let (status, _) = s.call(Method::DELETE, &path, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(list(token).await, 0);
+    s.shutdown().await;
+}

@@ -24,6 +24,7 @@ mod records;
 mod search;
 mod settings;
 mod signal;
+mod tokens;
 
 pub use access::{Action, Permit};
 pub use batch::{BatchAction, BatchFailure, BatchOp, BatchResult};
@@ -116,6 +117,7 @@ pub struct Services {
     schema_lock: Mutex<()>,
     secret: String,
     counts: counts::CountCache,
+    tokens: tokens::TokenCache,
     durable: Arc<DurableSignal>,
     policy: Option<Arc<dyn crate::policy::PolicyEngine>>,
     permits: policies::PermitCache,
@@ -150,6 +152,7 @@ impl Services {
             schema_lock: Mutex::new(()),
             secret,
             counts: counts::CountCache::default(),
+            tokens: tokens::TokenCache::default(),
             durable: Arc::default(),
             policy: None,
             permits: policies::PermitCache::default(),
@@ -208,7 +211,12 @@ impl Services {
         };
         let policies = writes.iter().any(|w| self.is_policy_store(w.collection()));
         let obsolete = files::obsolete_keys(&writes);
+        let auth = writes.iter().any(|w| w.collection().is_auth());
         let seq = self.store.commit(writes)?;
+        if auth {
+            // After the commit: see `tokens`.
+            self.tokens.bump();
+        }
         if let Some(captured) = captured {
             self.journal.put(seq, captured);
         }
