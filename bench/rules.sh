@@ -5,15 +5,22 @@
 # `@request.auth.reader = true` on a user flag). Both servers, same run, same data:
 # 20k notes (half owned by the measured user), an index on `owner`.
 #
+# The four list phases run interleaved, in BENCH_ROUNDS rounds of BENCH_LISTS/ROUNDS
+# requests each, so that load drift on a shared machine hits every phase alike. Per
+# phase: req/s over all rounds (requests / summed elapsed time), the worst round's p99,
+# errors, and the server's CPU time per request (from /proc, barely moved by other
+# processes' load).
+#
 # Environment: POCKETBASE_BIN, BASALT_BIN (default target/release/basalt),
-# LOADGEN_BIN, BENCH_NOTES (20000), BENCH_LISTS (10000), BENCH_LIST_CONCURRENCY (32),
-# BENCH_PHASE_SECONDS (60), BENCH_SERVERS ("pocketbase basalt").
+# LOADGEN_BIN, BENCH_NOTES (20000), BENCH_LISTS (10000), BENCH_ROUNDS (5),
+# BENCH_LIST_CONCURRENCY (32), BENCH_PHASE_SECONDS (60), BENCH_SERVERS ("pocketbase basalt").
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 NOTES="${BENCH_NOTES:-20000}"
 LISTS="${BENCH_LISTS:-10000}"
+ROUNDS="${BENCH_ROUNDS:-5}"
 C_LIST="${BENCH_LIST_CONCURRENCY:-32}"
 PHASE_SECONDS="${BENCH_PHASE_SECONDS:-60}"
 SERVERS="${BENCH_SERVERS:-pocketbase basalt}"
@@ -102,16 +109,38 @@ PY
   done
   "$LOADGEN_BIN" --url "$base/docs/records" -m POST -H "Authorization: $su" -c 16 -n "$NOTES" -d "$PHASE_SECONDS" \
     --body '{"title":"doc {n}","n":{r}}' > /dev/null || die "$name: insert docs"
-  phase() { # phase LABEL TOKEN PATH
-    "$LOADGEN_BIN" --url "$base/$3" -H "Authorization: $2" -c "$C_LIST" -n "$LISTS" -d "$PHASE_SECONDS" > "$dir/$1.json" \
-      || die "$name: $1"
-    RPS[$name.$1]="$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("%.0f %.2f %d" % (r["rps"], r["p99_ms"], r["errors"]))' "$dir/$1.json")"
-    log "$name $1: ${RPS[$name.$1]} (req/s, p99 ms, errors)"
+  cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; }
+  phase() { # phase LABEL TOKEN PATH ROUND
+    local before after
+    before="$(cpu_ticks)"
+    "$LOADGEN_BIN" --url "$base/$3" -H "Authorization: $2" -c "$C_LIST" -n "$((LISTS / ROUNDS))" \
+      -d "$PHASE_SECONDS" > "$dir/$1.$4.json" || die "$name: $1"
+    after="$(cpu_ticks)"
+    echo "$((after - before))" > "$dir/$1.$4.ticks"
   }
-  phase superuser "$su" "notes/records?perPage=20"
-  phase owner_rule "$owner" "notes/records?perPage=20"
-  phase superuser_docs "$su" "docs/records?perPage=20"
-  phase role_policy "$reader" "docs/records?perPage=20"
+  local labels=(superuser owner_rule superuser_docs role_policy)
+  for round in $(seq 1 "$ROUNDS"); do
+    phase superuser "$su" "notes/records?perPage=20" "$round"
+    phase owner_rule "$owner" "notes/records?perPage=20" "$round"
+    phase superuser_docs "$su" "docs/records?perPage=20" "$round"
+    phase role_policy "$reader" "docs/records?perPage=20" "$round"
+  done
+  local hz
+  hz="$(getconf CLK_TCK)"
+  for label in "${labels[@]}"; do
+    RPS[$name.$label]="$(python3 - "$dir" "$label" "$ROUNDS" "$hz" <<'PY'
+import json, sys
+d, label, rounds, hz = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+rs = [json.load(open(f"{d}/{label}.{i}.json")) for i in range(1, rounds + 1)]
+ticks = sum(int(open(f"{d}/{label}.{i}.ticks").read()) for i in range(1, rounds + 1))
+n = sum(r["requests"] for r in rs)
+secs = sum(r["elapsed_s"] for r in rs)
+print("%.0f %.2f %d %.0f" % (n / secs, max(r["p99_ms"] for r in rs),
+      sum(r["errors"] for r in rs), ticks * 1e6 / hz / max(n, 1)))
+PY
+)"
+    log "$name $label: ${RPS[$name.$label]} (req/s, p99 ms, errors, server CPU us/req)"
+  done
   kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
 }
 
@@ -119,8 +148,17 @@ for name in $SERVERS; do
   [[ -x "${BIN[$name]}" ]] || { log "$name: no binary, skipped"; continue; }
   run_server "$name" "${BIN[$name]}"
 done
-printf '\n%-12s %-16s %10s %10s %8s\n' server phase "req/s" "p99 ms" errors
+printf '\n%-12s %-16s %10s %10s %8s %12s %10s\n' server phase "req/s" "p99 ms" errors "cpu us/req" "rule cost"
 for key in $(printf '%s\n' "${!RPS[@]}" | sort); do
-  read -r rps p99 errs <<< "${RPS[$key]}"
-  printf '%-12s %-16s %10s %10s %8s\n' "${key%%.*}" "${key#*.}" "$rps" "$p99" "$errs"
+  read -r rps p99 errs cpu <<< "${RPS[$key]}"
+  server="${key%%.*}" label="${key#*.}" cost=""
+  base=""
+  case "$label" in
+    owner_rule) base="${RPS[$server.superuser]}" ;;
+    role_policy) base="${RPS[$server.superuser_docs]}" ;;
+  esac
+  if [[ -n "$base" ]]; then
+    cost="$(python3 -c 'import sys; b, r = float(sys.argv[1]), float(sys.argv[2]); print("%.1f%%" % (100 * (1 - r / b)))' "${base%% *}" "$rps")"
+  fi
+  printf '%-12s %-16s %10s %10s %8s %12s %10s\n' "$server" "$label" "$rps" "$p99" "$errs" "$cpu" "$cost"
 done

@@ -1,7 +1,6 @@
-use basalt_core::service::{Action, ListParams};
+use basalt_core::service::{Action, ListOutput, ListParams};
 use poem::handler;
 use poem::web::{Json, Path};
-use serde_json::Value;
 
 use crate::context::{param, Ctx};
 use crate::ApiError;
@@ -10,7 +9,7 @@ use crate::ApiError;
 pub async fn list_records(
     ctx: Ctx,
     Path(collection): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ListOutput>, ApiError> {
     let r = &ctx.request;
     let params = ListParams {
         page: param(r, "page").parse().ok(),
@@ -30,5 +29,5 @@ pub async fn list_records(
             s.list_records(&who, &permit, &c, &params)
         })
         .await?;
-    Ok(Json(serde_json::to_value(out).unwrap_or(Value::Null)))
+    Ok(Json(out))
 }
