@@ -184,6 +184,18 @@ impl Filter {
         constraints::constraints(&self.inner)
     }
 
+    /// Whether checking a record reads nothing but the record itself and the request
+    /// (no relation, back-relation or `@collection` joins): a check costs no store
+    /// reads.
+    pub fn is_local(&self) -> bool {
+        self.inner.aliases.iter().all(|a| {
+            matches!(
+                a.kind,
+                plan::AliasKind::Root | plan::AliasKind::Auth | plan::AliasKind::Each { .. }
+            )
+        })
+    }
+
     /// `self && other`, for filters of the same collection. Relation joins with the
     /// same path are shared, as between an API rule and a client filter in PocketBase.
     pub fn and(self, other: Filter) -> Filter {

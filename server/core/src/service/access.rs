@@ -86,6 +86,12 @@ impl Permit {
         )
     }
 
+    /// Whether checking a record against this permit reads nothing from the store
+    /// beyond the record (see [`Filter::is_local`]).
+    pub fn is_local(&self) -> bool {
+        self.condition.as_ref().is_none_or(Filter::is_local)
+    }
+
     pub(super) fn condition(&self) -> Option<&Filter> {
         self.condition.as_ref()
     }
