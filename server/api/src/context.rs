@@ -84,26 +84,18 @@ impl Ctx {
         &self.token
     }
 
-    /// Runs `f` on the blocking pool with the resolved caller: the store blocks, and the
-    /// token is resolved there too so a request costs one hop.
+    /// Runs `f` on the blocking pool with the resolved caller: the store blocks.
     pub async fn run<T, F>(self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&Services, Principal, RequestInfo) -> basalt_core::Result<T> + Send + 'static,
     {
-        let Ctx {
-            state,
-            token,
-            request,
-        } = self;
-        let services = state.services.clone();
-        tokio::task::spawn_blocking(move || {
-            let principal = services.principal_from_token(&token);
-            f(&services, principal, request)
+        self.run_quick(move |_, who, request| {
+            Ok(Step::Blocking(Box::new(move |s: &Services| {
+                f(s, who, request)
+            })))
         })
         .await
-        .map_err(|e| ApiError(Error::internal(format!("blocking task failed: {e}"))))?
-        .map_err(ApiError)
     }
 }
 
