@@ -11,15 +11,31 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use parking_lot::Mutex;
+use std::hash::{Hash, Hasher};
+
+use parking_lot::{Mutex, MutexGuard};
 
 /// Entries kept before the cache is cleared wholesale.
 const MAX_ENTRIES: usize = 4096;
 
-#[derive(Default)]
+/// Locks that make concurrent counts of one query wait for each other (striped: two
+/// queries sharing a stripe only count one after the other).
+const COUNTING_STRIPES: usize = 64;
+
 pub struct CountCache {
     version: AtomicU64,
     totals: Mutex<HashMap<(String, String), (u64, usize)>>,
+    counting: Vec<Mutex<()>>,
+}
+
+impl Default for CountCache {
+    fn default() -> CountCache {
+        CountCache {
+            version: AtomicU64::new(0),
+            totals: Mutex::default(),
+            counting: (0..COUNTING_STRIPES).map(|_| Mutex::new(())).collect(),
+        }
+    }
 }
 
 impl CountCache {
@@ -39,6 +55,16 @@ impl CountCache {
             Some((v, total)) if *v == version => Some(*total),
             _ => None,
         }
+    }
+
+    /// Held while counting `key`: when many requests miss the same total at once (a
+    /// burst right after a write), one counts and the others, once it is done, find
+    /// the total cached instead of each counting every match again.
+    pub fn counting(&self, collection_id: &str, key: &str) -> MutexGuard<'_, ()> {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (collection_id, key).hash(&mut hasher);
+        let stripe = (hasher.finish() % COUNTING_STRIPES as u64) as usize;
+        self.counting[stripe].lock()
     }
 
     pub fn put(&self, collection_id: &str, key: String, version: u64, total: usize) {
@@ -63,5 +89,26 @@ mod tests {
         assert_eq!(cache.get("c", "views>2", cache.version()), None);
         cache.bump();
         assert_eq!(cache.get("c", "views>1", cache.version()), None);
+    }
+
+    #[test]
+    fn concurrent_counts_of_one_query_take_turns() {
+        let cache = std::sync::Arc::new(CountCache::default());
+        let held = cache.counting("c", "views>1");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let other = {
+            let cache = cache.clone();
+            std::thread::spawn(move || {
+                let _turn = cache.counting("c", "views>1");
+                tx.send(()).unwrap();
+            })
+        };
+        // The second counter waits for the first.
+        assert!(rx
+            .recv_timeout(std::time::Duration::from_millis(100))
+            .is_err());
+        drop(held);
+        rx.recv().unwrap();
+        other.join().unwrap();
     }
 }

@@ -120,12 +120,19 @@ impl Services {
                 .unwrap_or_default(),
             permit.is_superuser()
         );
-        let version = self.counts.version();
-        let cached_total = if params.skip_total {
+        let mut version = self.counts.version();
+        let mut cached_total = if params.skip_total {
             None
         } else {
             self.counts.get(&collection.id, &count_key, version)
         };
+        let mut _counting = None;
+        if !params.skip_total && cached_total.is_none() {
+            _counting = Some(self.counts.counting(&collection.id, &count_key));
+            // Someone may have counted while this request waited.
+            version = self.counts.version();
+            cached_total = self.counts.get(&collection.id, &count_key, version);
+        }
         let query = Query {
             filter,
             sort,
