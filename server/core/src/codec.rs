@@ -35,16 +35,22 @@ pub fn encode_record<'a>(pairs: impl IntoIterator<Item = (u32, &'a Value)>) -> V
 
 /// Decodes the compact record form back into `(slot, value)` pairs.
 pub fn decode_record(bytes: &[u8]) -> Result<Vec<(u32, Value)>, DecodeError> {
+    let mut pairs = Vec::new();
+    visit_record(bytes, |slot, value| pairs.push((slot, value)))?;
+    Ok(pairs)
+}
+
+/// [`decode_record`] without collecting: `visit` gets each `(slot, value)` in turn.
+pub fn visit_record(bytes: &[u8], mut visit: impl FnMut(u32, Value)) -> Result<(), DecodeError> {
     let mut r = Reader { bytes, pos: 0 };
     if r.byte()? != RECORD_FORMAT {
         return Err(DecodeError(0));
     }
-    let mut pairs = Vec::new();
     while r.pos < bytes.len() {
         let slot = u32::try_from(r.varint()?).map_err(|_| DecodeError(r.pos))?;
-        pairs.push((slot, r.value(0)?));
+        visit(slot, r.value(0)?);
     }
-    Ok(pairs)
+    Ok(())
 }
 
 fn put_varint(out: &mut Vec<u8>, mut n: u64) {

@@ -54,11 +54,11 @@ impl Record {
     /// values of dropped fields are ignored.
     pub fn decode(collection: &Collection, bytes: &[u8]) -> Result<Record, DecodeError> {
         let mut record = Record::zero(collection);
-        for (slot, value) in codec::decode_record(bytes)? {
+        codec::visit_record(bytes, |slot, value| {
             if let Some(i) = collection.fields.iter().position(|f| f.slot == slot) {
                 record.values[i] = value;
             }
-        }
+        })?;
         Ok(record)
     }
 }

@@ -22,7 +22,7 @@ pub fn record_to_json(
     record: &Record,
     opts: &RenderOptions,
 ) -> Map<String, Json> {
-    let mut out = Map::new();
+    let mut out = Map::with_capacity(collection.fields.len() + 2);
     out.insert("collectionId".into(), Json::String(collection.id.clone()));
     out.insert(
         "collectionName".into(),
