@@ -12,7 +12,6 @@
 //! must never reach into Basalt's internals, and a script must never be able to hang
 //! or crash the server.
 
-mod cron;
 mod engine;
 mod summary;
 mod watch;

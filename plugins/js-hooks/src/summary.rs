@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use basalt_plugin_api::{match_path, Value};
 use serde_json::json;
 
-use crate::cron::Schedule;
+use basalt_plugin_api::cron::Schedule;
 
 /// Who may call a script route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -340,7 +340,7 @@ async fn housekeeping(
         let cron = settings.backups.cron.trim();
         if !cron.is_empty() {
             let schedule = basalt_core::cron::Schedule::parse(cron);
-            if schedule.is_ok_and(|s| s.matches(chrono::Utc::now())) {
+            if schedule.is_ok_and(|s| s.matches(chrono::Utc::now().timestamp())) {
                 let (b, keep) = (
                     backups.clone(),
                     settings.backups.cron_max_keep.max(1) as usize,

@@ -8,7 +8,7 @@
 pub mod auth;
 pub mod backup;
 pub mod codec;
-pub mod cron;
+pub use basalt_plugin_api::cron;
 pub mod error;
 pub mod files;
 pub mod filter;

@@ -25,6 +25,8 @@
 //!
 //! This crate must never grow a dependency on Basalt's internals.
 
+pub mod cron;
+
 use std::fmt;
 use std::sync::Arc;
 

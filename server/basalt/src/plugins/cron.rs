@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use basalt_core::cron::Schedule;
-use chrono::Timelike;
 
 use super::{contained, Runtime};
 
@@ -54,9 +53,8 @@ async fn run(runtime: Arc<Runtime>, mut jobs: Vec<Job>, tick: Duration) {
         interval.tick().await;
         let now = chrono::Utc::now();
         let minute = now.timestamp().div_euclid(60);
-        let at = now.with_second(0).unwrap_or(now);
         for job in &mut jobs {
-            if job.last == Some(minute) || !job.schedule.matches(at) {
+            if job.last == Some(minute) || !job.schedule.matches(now.timestamp()) {
                 continue;
             }
             if job.running.swap(true, Ordering::SeqCst) {

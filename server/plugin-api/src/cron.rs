@@ -1,6 +1,9 @@
-//! Five-field cron schedules (`*/5 * * * *`, UTC, minute resolution) and the
-//! `@hourly`-style macros: the syntax of Basalt's own scheduled jobs, parsed here
-//! because scripts add and remove jobs at run time.
+//! Five-field cron schedules (`minute hour day-of-month month day-of-week`, UTC, minute
+//! resolution): `*`, numbers, ranges `a-b`, steps `*/n` and `a-b/n`, lists `a,b`, Sunday
+//! as 0 or 7, and the macros `@hourly`, `@daily`, `@weekly`, `@monthly`, `@yearly`.
+//! When both day of month and day of week are restricted, either matches (as in
+//! classic cron). The one syntax of every schedule in Basalt: the backups setting,
+//! plugins' cron jobs and scripts' `cronAdd`.
 
 /// A parsed schedule: the allowed values of each field as bit sets.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,5 +135,25 @@ mod tests {
         assert!(Schedule::parse("30 12 1 * 4").unwrap().matches(t));
         assert!(Schedule::parse("61 * * * *").is_err());
         assert!(Schedule::parse("* * *").is_err());
+    }
+
+    #[test]
+    fn parses_and_matches() {
+        let at = 1_796_008_500; // 2026-11-30 03:15 UTC, a Monday
+        assert!(Schedule::parse("15 3 * * *").unwrap().matches(at));
+        assert!(Schedule::parse("*/5 * * * 1").unwrap().matches(at));
+        assert!(Schedule::parse("0-20/15 1-4 30 11 *").unwrap().matches(at));
+        assert!(!Schedule::parse("@daily").unwrap().matches(at));
+        assert!(!Schedule::parse("14,16 * * * *").unwrap().matches(at));
+        for bad in [
+            "",
+            "* * * *",
+            "60 * * * *",
+            "*/0 * * * *",
+            "a * * * *",
+            "5-1 * * * *",
+        ] {
+            assert!(Schedule::parse(bad).is_err(), "{bad}");
+        }
     }
 }
