@@ -126,9 +126,9 @@ impl Services {
         } else {
             self.counts.get(&collection.id, &count_key, version)
         };
-        let mut _counting = None;
+        let mut counting = None;
         if !params.skip_total && cached_total.is_none() {
-            _counting = Some(self.counts.counting(&collection.id, &count_key));
+            counting = Some(self.counts.counting(&collection.id, &count_key));
             // Someone may have counted while this request waited.
             version = self.counts.version();
             cached_total = self.counts.get(&collection.id, &count_key, version);
@@ -145,6 +145,8 @@ impl Services {
         if let Some(total) = result.total {
             self.counts.put(&collection.id, count_key, version, total);
         }
+        // Counted (or failed): the others waiting for this total go on.
+        drop(counting);
         result.total = result.total.or(cached_total);
         let items = result
             .records
