@@ -74,6 +74,7 @@ pub enum StorageError {
 }
 
 /// An engine error, kept opaque so that no caller needs to name sled.
+#[derive(Clone)]
 pub struct EngineError(pub(crate) ::sled::Error);
 
 impl fmt::Display for EngineError {

@@ -24,9 +24,7 @@ use crate::{changes, keys, StorageError};
 type Abort = ConflictableTransactionError<StorageError>;
 
 /// One write, ready to apply.
-struct Prepared {
-    /// Index into the commit's collections.
-    coll: usize,
+pub(super) struct Prepared {
     id: String,
     action: Action,
     writer: Arc<Collection>,
@@ -66,61 +64,166 @@ impl Part {
     }
 }
 
+/// A commit waiting in [`SledStore::queue`] for a transaction to carry it.
+pub(super) struct Queued {
+    writes: Vec<(Arc<Handles>, Prepared)>,
+    outcome: Arc<Outcome>,
+}
+
+/// Where the transaction that carried a commit leaves its result.
+type Outcome = parking_lot::Mutex<Option<Result<Seq, StorageError>>>;
+
+/// Why a combined transaction gave up: the commit that failed, and its error.
+#[derive(Debug)]
+struct Failed {
+    commit: usize,
+    error: StorageError,
+}
+
 impl SledStore {
+    /// Commits `writes` atomically and returns the seq of the last one.
+    ///
+    /// Concurrent commits share transactions: each queues its prepared writes, and
+    /// whichever holds the commit lock next carries every queued commit in one sled
+    /// transaction (sled seals and writes an IO buffer per transaction, so this is
+    /// what keeps the log writer off the hot path). A commit that fails (a taken id,
+    /// a conflict, a unique index) is taken out with its error and the rest are
+    /// retried, so commits succeed or fail exactly as they would one at a time, in
+    /// queue order. Each caller holds the registry shared until its result is back,
+    /// so no schema change runs under a queued commit.
     pub(super) fn commit_inner(&self, writes: &[Write]) -> Result<Seq, StorageError> {
         if writes.is_empty() {
             return Ok(self.group.last_committed());
         }
         let registry = self.registry.read_recursive();
-        let mut parts: Vec<Part> = Vec::new();
-        let mut trees: Vec<Tree> = vec![self.meta.clone(), self.changes.clone()];
-        let mut prepared = Vec::with_capacity(writes.len());
+        let mut handles: Vec<Arc<Handles>> = Vec::new();
+        let mut staged = Vec::with_capacity(writes.len());
         for write in writes {
             let writer = write.collection();
-            let coll = match parts
-                .iter()
-                .position(|p| p.handles.layout.def.id == writer.id)
-            {
-                Some(i) => i,
+            let h = match handles.iter().find(|h| h.layout.def.id == writer.id) {
+                Some(h) => h.clone(),
                 None => {
-                    let handles = registry
+                    let h = registry
                         .get(&writer.id)
                         .cloned()
                         .ok_or_else(|| StorageError::CollectionNotFound(writer.id.clone()))?;
-                    let base = trees.len();
-                    trees.extend([handles.records.clone(), handles.order.clone()]);
-                    trees.extend(handles.indexes.iter().cloned());
-                    trees.extend(handles.reverse.iter().cloned());
-                    parts.push(Part { handles, base });
-                    parts.len() - 1
+                    handles.push(h.clone());
+                    h
                 }
             };
-            prepared.push(prepare(write, coll, &parts[coll].handles)?);
+            let prepared = prepare(write, &h)?;
+            staged.push((h, prepared));
         }
+        let outcome = Arc::new(Outcome::new(None));
+        self.queue.lock().push(Queued {
+            writes: staged,
+            outcome: outcome.clone(),
+        });
         let serial = self.commit_lock.lock();
-        self.save_pre_images(
-            prepared
-                .iter()
-                .filter_map(|p| Some((&*parts.get(p.coll)?.handles, p.id.as_str()))),
-        )?;
-        let result = Transactional::<StorageError>::transaction(
-            trees.as_slice(),
-            |views: &Vec<TransactionalTree>| apply_all(views, &prepared, &parts),
-        );
+        let carried = outcome.lock().take();
+        let result = match carried {
+            Some(result) => result,
+            None => {
+                let batch = std::mem::take(&mut *self.queue.lock());
+                self.carry(batch);
+                let result = outcome.lock().take();
+                result.unwrap_or_else(|| {
+                    Err(StorageError::Corrupt("a queued commit was lost".into()))
+                })
+            }
+        };
         drop(serial);
         drop(registry);
-        match result {
-            Ok(seq) => {
-                self.group.committed(seq);
-                Ok(seq)
+        result
+    }
+
+    /// Runs `batch` as one transaction (called with the commit lock held), leaving
+    /// each commit's result in its outcome.
+    fn carry(&self, mut batch: Vec<Queued>) {
+        while !batch.is_empty() {
+            let mut parts: Vec<Part> = Vec::new();
+            let mut trees: Vec<Tree> = vec![self.meta.clone(), self.changes.clone()];
+            let mut items: Vec<Item<'_>> = Vec::new();
+            for (commit, queued) in batch.iter().enumerate() {
+                for (handles, prepared) in &queued.writes {
+                    let coll = match parts.iter().position(|p| Arc::ptr_eq(&p.handles, handles)) {
+                        Some(i) => i,
+                        None => {
+                            let base = trees.len();
+                            trees.extend([handles.records.clone(), handles.order.clone()]);
+                            trees.extend(handles.indexes.iter().cloned());
+                            trees.extend(handles.reverse.iter().cloned());
+                            parts.push(Part {
+                                handles: handles.clone(),
+                                base,
+                            });
+                            parts.len() - 1
+                        }
+                    };
+                    items.push(Item {
+                        commit,
+                        coll,
+                        prepared,
+                    });
+                }
             }
-            Err(TransactionError::Abort(e)) => Err(e),
-            Err(TransactionError::Storage(e)) => Err(e.into()),
+            let saved = self.save_pre_images(
+                items
+                    .iter()
+                    .filter_map(|i| Some((&*parts.get(i.coll)?.handles, i.prepared.id.as_str()))),
+            );
+            if let Err(e) = saved {
+                return fail_all(&batch, e);
+            }
+            let result = Transactional::<Failed>::transaction(
+                trees.as_slice(),
+                |views: &Vec<TransactionalTree>| apply_all(views, &items, &parts, batch.len()),
+            );
+            drop(items);
+            match result {
+                Ok(seqs) => {
+                    if let Some(last) = seqs.iter().max() {
+                        self.group.committed(*last);
+                    }
+                    for (queued, seq) in batch.iter().zip(seqs) {
+                        *queued.outcome.lock() = Some(Ok(seq));
+                    }
+                    return;
+                }
+                Err(TransactionError::Abort(Failed { commit, error })) => {
+                    if commit >= batch.len() {
+                        return fail_all(&batch, error);
+                    }
+                    let failed = batch.remove(commit);
+                    *failed.outcome.lock() = Some(Err(error));
+                }
+                Err(TransactionError::Storage(e)) => return fail_all(&batch, e.into()),
+            }
         }
     }
 }
 
-fn prepare(write: &Write, coll: usize, handles: &Handles) -> Result<Prepared, StorageError> {
+/// Gives every commit of `batch` the error `e`.
+fn fail_all(batch: &[Queued], e: StorageError) {
+    for queued in batch {
+        let error = match &e {
+            StorageError::Engine(engine) => StorageError::Engine(engine.clone()),
+            other => StorageError::Corrupt(other.to_string()),
+        };
+        *queued.outcome.lock() = Some(Err(error));
+    }
+}
+
+/// One write of a combined transaction.
+struct Item<'a> {
+    /// Index into the batch.
+    commit: usize,
+    /// Index into the transaction's collections.
+    coll: usize,
+    prepared: &'a Prepared,
+}
+
+fn prepare(write: &Write, handles: &Handles) -> Result<Prepared, StorageError> {
     let layout = &handles.layout;
     let crate::write::Parts {
         writer,
@@ -140,7 +243,6 @@ fn prepare(write: &Write, coll: usize, handles: &Handles) -> Result<Prepared, St
         _ => None,
     };
     Ok(Prepared {
-        coll,
         id,
         action,
         writer: writer.clone(),
@@ -164,39 +266,72 @@ fn abort<T>(e: StorageError) -> Result<T, Abort> {
     Err(Abort::Abort(e))
 }
 
+/// Applies every item in order, each commit's writes taking the next seqs, and returns
+/// the last seq of each of the `commits` commits.
 fn apply_all(
     views: &[TransactionalTree],
-    prepared: &[Prepared],
+    items: &[Item<'_>],
     parts: &[Part],
-) -> Result<Seq, Abort> {
-    let meta = tree(views, META)?;
+    commits: usize,
+) -> Result<Vec<Seq>, ConflictableTransactionError<Failed>> {
+    let unattributed = |e: Abort| blame(usize::MAX, e);
+    let meta = tree(views, META).map_err(unattributed)?;
     let mut seq = match meta.get(keys::SEQ_KEY)? {
         Some(v) => match keys::read_seq(&v) {
             Some(s) => s,
-            None => return abort(StorageError::Corrupt("meta seq".into())),
+            None => {
+                return Err(unattributed(Abort::Abort(StorageError::Corrupt(
+                    "meta seq".into(),
+                ))))
+            }
         },
         None => 0,
     };
-    for p in prepared {
+    let mut last = vec![seq; commits];
+    for item in items {
         seq += 1;
-        let Some(part) = parts.get(p.coll) else {
-            return abort(StorageError::Corrupt("commit part missing".into()));
-        };
-        let deleted = match p.action {
-            Action::Delete => tree(views, part.records())?
-                .get(p.id.as_bytes())?
-                .and_then(|v| keys::split_record_value(&v).map(|(_, body)| body.to_vec())),
-            _ => None,
-        };
-        apply(views, p, part, seq)?;
-        let collection_id = &part.handles.layout.def.id;
-        tree(views, CHANGES)?.insert(
-            &keys::seq_bytes(seq),
-            changes::encode(collection_id, &p.id, p.action, deleted.as_deref()),
-        )?;
+        apply_logged(views, item, parts, seq).map_err(|e| blame(item.commit, e))?;
+        if let Some(l) = last.get_mut(item.commit) {
+            *l = seq;
+        }
     }
     meta.insert(keys::SEQ_KEY, &keys::seq_bytes(seq))?;
-    Ok(seq)
+    Ok(last)
+}
+
+/// Attributes an abort to the commit whose write raised it.
+fn blame(commit: usize, e: Abort) -> ConflictableTransactionError<Failed> {
+    match e {
+        Abort::Abort(error) => ConflictableTransactionError::Abort(Failed { commit, error }),
+        Abort::Conflict => ConflictableTransactionError::Conflict,
+        Abort::Storage(e) => ConflictableTransactionError::Storage(e),
+    }
+}
+
+/// Applies one write and logs it in the change log under `seq`.
+fn apply_logged(
+    views: &[TransactionalTree],
+    item: &Item<'_>,
+    parts: &[Part],
+    seq: Seq,
+) -> Result<(), Abort> {
+    let p = item.prepared;
+    let Some(part) = parts.get(item.coll) else {
+        return abort(StorageError::Corrupt("commit part missing".into()));
+    };
+    let deleted = match p.action {
+        Action::Delete => tree(views, part.records())?
+            .get(p.id.as_bytes())?
+            .and_then(|v| keys::split_record_value(&v).map(|(_, body)| body.to_vec())),
+        _ => None,
+    };
+    apply(views, p, part, seq)?;
+    let collection_id = &part.handles.layout.def.id;
+    tree(views, CHANGES)?.insert(
+        &keys::seq_bytes(seq),
+        changes::encode(collection_id, &p.id, p.action, deleted.as_deref()),
+    )?;
+    Ok(())
 }
 
 /// What a write puts in place of the prepared values when they cannot be trusted:

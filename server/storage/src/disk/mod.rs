@@ -89,6 +89,8 @@ pub struct SledStore {
     /// Serializes record transactions: they all write the seq counter, so running them
     /// concurrently only makes sled retry the losers.
     commit_lock: parking_lot::Mutex<()>,
+    /// Commits waiting for the commit lock: its next holder carries them all.
+    queue: parking_lot::Mutex<Vec<commit::Queued>>,
     /// Set while an export runs: see `snapshot`.
     pre_images: parking_lot::Mutex<Option<snapshot::PreImages>>,
 }
@@ -141,6 +143,7 @@ impl SledStore {
             registry: RwLock::new(registry),
             group,
             commit_lock: parking_lot::Mutex::new(()),
+            queue: parking_lot::Mutex::new(Vec::new()),
             pre_images: parking_lot::Mutex::new(None),
         })
     }

@@ -390,3 +390,74 @@ fn unsorted_lists_through_a_common_index_value_keep_insertion_order() {
         "the insertion-order probe never served a page"
     );
 }
+
+/// Commits that queue behind one another share transactions, yet each still succeeds
+/// or fails on its own and as a whole: of the writers racing to create the same id,
+/// exactly one wins, a losing commit leaves none of its other writes behind, and every
+/// winner gets its own seqs, logged in the change log.
+#[test]
+fn commits_sharing_a_transaction_fail_alone_and_whole() {
+    let store = temp_store();
+    let users = Arc::new(fixtures::users());
+    store.put_collection(None, &users).unwrap();
+    let start = store.group.last_committed();
+    let (threads, rounds) = (8, 60);
+    let barrier = std::sync::Barrier::new(threads);
+    let outcomes: Vec<Vec<(usize, Option<Seq>)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (store, users, barrier) = (&store, users.clone(), &barrier);
+                s.spawn(move || {
+                    let mut mine = Vec::new();
+                    for r in 0..rounds {
+                        barrier.wait();
+                        let create = |n: usize| Write::Create {
+                            collection: users.clone(),
+                            record: fixtures::record(&users, &fixtures::id(n), &[]),
+                        };
+                        // The shared id, then one only this thread writes.
+                        let writes = vec![create(r), create(1_000 + t * 100 + r)];
+                        mine.push((r, store.commit(writes).ok()));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut seqs = Vec::new();
+    let by_round = (0..rounds).map(|r| outcomes.iter().map(move |mine| mine[r]));
+    for (r, round) in by_round.enumerate() {
+        let winners: Vec<(usize, Seq)> = round
+            .enumerate()
+            .filter_map(|(t, (_, seq))| Some((t, seq?)))
+            .collect();
+        assert_eq!(winners.len(), 1, "round {r}: winners {winners:?}");
+        for t in 0..threads {
+            let partner = store
+                .get(&users, &fixtures::id(1_000 + t * 100 + r))
+                .unwrap();
+            assert_eq!(
+                partner.is_some(),
+                winners[0].0 == t,
+                "round {r}, thread {t}"
+            );
+        }
+        seqs.push(winners[0].1);
+    }
+    // Each winner's two writes took two seqs of their own.
+    seqs.sort_unstable();
+    seqs.dedup();
+    assert_eq!(seqs.len(), rounds);
+    let changes = store.changes_since(start, 10_000).unwrap();
+    assert_eq!(changes.len(), 2 * rounds);
+    let logged: Vec<Seq> = changes.iter().map(|c| c.seq).collect();
+    assert_eq!(
+        logged,
+        (start + 1..=start + 2 * rounds as u64).collect::<Vec<_>>()
+    );
+    for seq in &seqs {
+        assert!(logged.contains(seq));
+    }
+    store.verify().unwrap();
+}
