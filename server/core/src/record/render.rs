@@ -2,11 +2,12 @@
 //! fields in schema order with their zero values (`""`, `0`, `false`, `[]`, `null` for
 //! json); hidden fields only when asked for; `password` and `tokenKey` never.
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value as Json};
 
 use super::{shape, Record};
-use crate::schema::{Collection, FieldKind};
-use crate::value::Value;
+use crate::schema::{Collection, Field, FieldKind};
+use crate::value::{number_to_json, Value};
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RenderOptions {
@@ -28,30 +29,89 @@ pub fn record_to_json(
         "collectionName".into(),
         Json::String(collection.name.clone()),
     );
+    for (field, value) in visible(collection, record, opts) {
+        out.insert(
+            field.name.clone(),
+            shape::conform(&field.kind, value.clone()).to_json(),
+        );
+    }
+    out
+}
+
+/// The fields `opts` shows, in schema order, with their stored values (`null` past
+/// the end of an old record).
+fn visible<'a>(
+    collection: &'a Collection,
+    record: &'a Record,
+    opts: &RenderOptions,
+) -> impl Iterator<Item = (&'a Field, &'a Value)> + 'a {
+    const MISSING: &Value = &Value::Null;
     let auth = collection.is_auth();
     let email_visible = opts.show_email
         || record
             .get(collection, "emailVisibility")
             .and_then(Value::as_bool)
             .unwrap_or(false);
-    for (pos, field) in collection.fields.iter().enumerate() {
-        let secret = auth && matches!(field.name.as_str(), "password" | "tokenKey");
-        if secret || matches!(field.kind, FieldKind::Password(_)) {
-            continue;
+    let include_hidden = opts.include_hidden;
+    collection
+        .fields
+        .iter()
+        .enumerate()
+        .filter(move |(_, field)| {
+            let secret = auth && matches!(field.name.as_str(), "password" | "tokenKey");
+            !(secret
+                || matches!(field.kind, FieldKind::Password(_))
+                || (field.hidden && !include_hidden)
+                || (auth && field.name == "email" && !email_visible))
+        })
+        .map(move |(pos, field)| (field, record.values.get(pos).unwrap_or(MISSING)))
+}
+
+/// A record written straight to JSON as [`record_to_json`] renders it, without
+/// building the map: what lists serialize when nothing reshapes their records.
+#[derive(Debug)]
+pub struct RecordJson<C> {
+    pub collection: C,
+    pub record: Record,
+    pub opts: RenderOptions,
+}
+
+impl<C: std::ops::Deref<Target = Collection>> Serialize for RecordJson<C> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let collection: &Collection = &self.collection;
+        let mut map = s.serialize_map(Some(collection.fields.len() + 2))?;
+        map.serialize_entry("collectionId", &collection.id)?;
+        map.serialize_entry("collectionName", &collection.name)?;
+        for (field, value) in visible(collection, &self.record, &self.opts) {
+            map.serialize_entry(&field.name, &Conformed(&field.kind, value))?;
         }
-        if field.hidden && !opts.include_hidden {
-            continue;
-        }
-        if auth && field.name == "email" && !email_visible {
-            continue;
-        }
-        let value = record.values.get(pos).cloned().unwrap_or(Value::Null);
-        out.insert(
-            field.name.clone(),
-            shape::conform(&field.kind, value).to_json(),
-        );
+        map.end()
     }
-    out
+}
+
+/// A stored value written as [`shape::conform`] shapes it for its field. Values
+/// already in their field's shape are written as they are; the rest go through
+/// `conform`.
+struct Conformed<'a>(&'a FieldKind, &'a Value);
+
+impl Serialize for Conformed<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match (self.0, self.1) {
+            (FieldKind::Number(_), Value::Number(n)) => number_to_json(*n).serialize(s),
+            (FieldKind::Bool(_), Value::Bool(b)) => s.serialize_bool(*b),
+            (FieldKind::Json(_), Value::Json(j)) => j.serialize(s),
+            (
+                FieldKind::Text(_)
+                | FieldKind::Email(_)
+                | FieldKind::Url(_)
+                | FieldKind::Editor(_)
+                | FieldKind::Date(_)
+                | FieldKind::Autodate(_),
+                Value::Text(t),
+            ) => s.serialize_str(t),
+            (kind, value) => shape::conform(kind, value.clone()).to_json().serialize(s),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -157,5 +217,57 @@ mod tests {
         r.values[4] = Value::Bool(true);
         let guest = record_to_json(&c, &r, &RenderOptions::default());
         assert_eq!(guest["email"], "a@b.co");
+    }
+
+    /// The streamed rendering writes the same bytes as the map, for every shape a
+    /// stored value can be in (including ones its field would never store).
+    #[test]
+    fn streamed_records_write_what_the_map_renders() {
+        let c = base();
+        let values = [
+            Value::Null,
+            Value::Bool(true),
+            Value::Number(3.0),
+            Value::Number(-2.5),
+            Value::Number(f64::NAN),
+            Value::text(""),
+            Value::text("a \"quoted\" \u{e9}"),
+            Value::List(vec![Value::text("a"), Value::text("b")]),
+            Value::Json(json!({"k": [1, null]})),
+        ];
+        let everything = RenderOptions {
+            include_hidden: true,
+            show_email: true,
+        };
+        for value in &values {
+            for pos in 1..c.fields.len() {
+                let mut r = Record::zero(&c);
+                r.values[0] = Value::text("abc");
+                r.values[pos] = value.clone();
+                for opts in [RenderOptions::default(), everything] {
+                    let map = serde_json::to_string(&record_to_json(&c, &r, &opts)).unwrap();
+                    let streamed = RecordJson {
+                        collection: &c,
+                        record: r.clone(),
+                        opts,
+                    };
+                    let streamed = serde_json::to_string(&streamed).unwrap();
+                    assert_eq!(streamed, map, "{value:?} in field {pos}");
+                }
+            }
+        }
+        let short = Record {
+            values: vec![Value::text("x")],
+        };
+        let opts = RenderOptions::default();
+        let streamed = RecordJson {
+            collection: &c,
+            record: short.clone(),
+            opts,
+        };
+        assert_eq!(
+            serde_json::to_string(&streamed).unwrap(),
+            serde_json::to_string(&record_to_json(&c, &short, &opts)).unwrap()
+        );
     }
 }

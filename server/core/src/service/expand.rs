@@ -74,14 +74,28 @@ impl Services {
         collection: &Collection,
         record: &Record,
     ) -> Map<String, Json> {
+        record_to_json(
+            collection,
+            record,
+            &self.render_options(who, collection, record),
+        )
+    }
+
+    /// What `who` may see of `record`: hidden fields for superusers, the email for
+    /// superusers and the record's owner.
+    pub(super) fn render_options(
+        &self,
+        who: &Principal,
+        collection: &Collection,
+        record: &Record,
+    ) -> RenderOptions {
         let owner = who
             .auth()
             .is_some_and(|(c, r)| c.id == collection.id && r.id() == record.id());
-        let opts = RenderOptions {
+        RenderOptions {
             include_hidden: who.is_superuser(),
             show_email: who.is_superuser() || owner,
-        };
-        record_to_json(collection, record, &opts)
+        }
     }
 
     /// Expands `tree` on `record`. Related records the caller cannot view are left out;

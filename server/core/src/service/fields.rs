@@ -105,6 +105,11 @@ impl FieldsPicker {
     }
 
     /// Picks the requested keys out of `value` (objects, and each item of arrays).
+    /// Whether every field is kept as it is (no `fields` parameter).
+    pub fn is_all(&self) -> bool {
+        self.root.is_none()
+    }
+
     pub fn apply(&self, value: Json) -> Json {
         match &self.root {
             None => value,

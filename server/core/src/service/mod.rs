@@ -39,7 +39,7 @@ pub use oauth2::{
 pub use policies::{POLICIES, ROLES};
 pub use principal::Principal;
 pub use realtime::Topic;
-pub use records::{ListOutput, ListParams, Shape};
+pub use records::{ListOutput, ListParams, Rendered, Shape};
 pub use signal::DurableSignal;
 
 use std::sync::Arc;

@@ -10,6 +10,7 @@ use super::{Action, By, FieldsPicker, Pending, Permit, Principal, Services, Stag
 use crate::files::Upload;
 use crate::filter::{superuser_only_prefix, Filter, Lookup, SortKey};
 use crate::record::input::{apply_input_as, Access, Input};
+use crate::record::render::RecordJson;
 use crate::record::Record;
 use crate::schema::Collection;
 use crate::store::{Query, Write};
@@ -32,14 +33,23 @@ pub struct ListParams {
 }
 
 /// PocketBase's list envelope.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ListOutput {
     pub page: usize,
     pub per_page: usize,
     pub total_items: i64,
     pub total_pages: i64,
-    pub items: Vec<Json>,
+    pub items: Vec<Rendered>,
+}
+
+/// A listed record as it is written out: reshaped JSON, or (when nothing reshapes it)
+/// the record itself, serialized as it is written.
+#[derive(Debug, serde::Serialize)]
+#[serde(untagged)]
+pub enum Rendered {
+    Json(Json),
+    Plain(RecordJson<Arc<Collection>>),
 }
 
 /// How a record is shaped for the response: expansion and field picking.
@@ -148,10 +158,22 @@ impl Services {
         // Counted (or failed): the others waiting for this total go on.
         drop(counting);
         result.total = result.total.or(cached_total);
+        let plain = shape.0.is_empty() && shape.1.is_all();
         let items = result
             .records
-            .iter()
-            .map(|r| self.render(who, collection, r, &shape))
+            .into_iter()
+            .map(|record| {
+                if plain {
+                    Ok(Rendered::Plain(RecordJson {
+                        collection: collection.clone(),
+                        opts: self.render_options(who, collection, &record),
+                        record,
+                    }))
+                } else {
+                    self.render(who, collection, &record, &shape)
+                        .map(Rendered::Json)
+                }
+            })
             .collect::<Result<_>>()?;
         let (total_items, total_pages) = match result.total {
             Some(total) => (total as i64, total.div_ceil(per_page) as i64),

@@ -101,7 +101,7 @@ impl Services {
                     json!({"score": score, "highlights": highlights}),
                 );
             }
-            items.push(item);
+            items.push(super::records::Rendered::Json(item));
         }
         let (total_items, total_pages) = if list.params.skip_total {
             (-1, -1)
