@@ -79,6 +79,9 @@ pub struct Query {
     pub count_total: bool,
     /// What `@request.*` in the filter resolves to.
     pub request: RequestInfo,
+    /// At most this many stored records are read; a query that needs more stops and
+    /// returns a page marked [`Page::over_budget`] instead. `None`: no limit.
+    pub budget: Option<usize>,
 }
 
 /// One page of results.
@@ -87,6 +90,9 @@ pub struct Page {
     pub records: Vec<Record>,
     /// `Some` when [`Query::count_total`] was set.
     pub total: Option<usize>,
+    /// The query needed more reads than [`Query::budget`] allows: `records` and
+    /// `total` are incomplete and must not be used.
+    pub over_budget: bool,
 }
 
 /// What a consistent export of the store ([`RecordStore::export`]) holds.

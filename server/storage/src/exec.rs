@@ -22,6 +22,23 @@ pub(crate) struct Spec<'a> {
     pub count_total: bool,
     /// `None`: every record matches.
     pub matcher: Option<Matcher<'a>>,
+    /// Most candidates to read (see `Query::budget`).
+    pub budget: Option<usize>,
+}
+
+impl Spec<'_> {
+    /// Whether having read `read` candidates exceeds the budget.
+    fn over(&self, read: usize) -> bool {
+        self.budget.is_some_and(|b| read > b)
+    }
+}
+
+/// The page of a query that ran out of budget.
+fn over_budget() -> Page {
+    Page {
+        over_budget: true,
+        ..Page::default()
+    }
 }
 
 /// A stored record not decoded yet: its creation seq and encoded fields.
@@ -65,9 +82,12 @@ fn streamed<B: AsRef<[u8]>>(
 ) -> Result<Page, StorageError> {
     let mut records = Vec::with_capacity(spec.limit.min(1024));
     let mut matched = 0usize;
-    for raw in candidates {
+    for (read, raw) in candidates.enumerate() {
         if records.len() >= spec.limit && !spec.count_total {
             break;
+        }
+        if spec.over(read + 1) {
+            return Ok(over_budget());
         }
         let raw = raw?;
         let wanted = matched >= spec.offset && records.len() < spec.limit;
@@ -91,6 +111,7 @@ fn streamed<B: AsRef<[u8]>>(
     Ok(Page {
         records,
         total: spec.count_total.then_some(matched),
+        over_budget: false,
     })
 }
 
@@ -106,7 +127,10 @@ fn ranked<B: AsRef<[u8]>>(
     }
     let mut top = TopK::new(k);
     let mut matched = 0usize;
-    for raw in candidates {
+    for (read, raw) in candidates.enumerate() {
+        if spec.over(read + 1) {
+            return Ok(over_budget());
+        }
         let raw = raw?;
         let record = decode(collection, raw.bytes.as_ref())?;
         if !matches(spec, &record)? {
@@ -121,5 +145,6 @@ fn ranked<B: AsRef<[u8]>>(
     Ok(Page {
         records,
         total: spec.count_total.then_some(matched),
+        over_budget: false,
     })
 }

@@ -82,6 +82,7 @@ impl MemoryStore {
             return Ok(Page {
                 records: Vec::new(),
                 total: spec.count_total.then_some(0),
+                over_budget: false,
             });
         };
         fn raw((created, bytes): &(Seq, Vec<u8>)) -> Result<Raw<&[u8]>, StorageError> {
@@ -390,6 +391,7 @@ impl RecordStore for MemoryStore {
             limit: query.limit,
             count_total: query.count_total,
             matcher: query.filter.is_some().then_some(&matcher as Matcher<'_>),
+            budget: query.budget,
         };
         Ok(self.run_query(collection, &spec)?)
     }

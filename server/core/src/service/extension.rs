@@ -162,6 +162,7 @@ impl Services {
             limit,
             count_total: false,
             request: RequestInfo::default(),
+            budget: None,
         };
         let page = self.store.query(&c, &query)?;
         Ok(page

@@ -62,6 +62,11 @@ pub struct Shape {
 /// Conflicting concurrent updates are retried this many times before giving up.
 pub(super) const MAX_WRITE_RETRIES: usize = 16;
 
+/// The most stored records a list may read on an async worker (see
+/// [`Services::list_records_quick`]); a page of records served by an index reads about
+/// as many as it shows.
+pub const QUICK_LIST_BUDGET: usize = 128;
+
 impl Services {
     pub fn list_records(
         &self,
@@ -70,6 +75,38 @@ impl Services {
         collection: &Arc<Collection>,
         params: &ListParams,
     ) -> Result<ListOutput> {
+        self.list_within(who, permit, collection, params, None)?
+            .ok_or_else(|| Error::internal("a list without budget ran out of it"))
+    }
+
+    /// A list that is cheap to answer anywhere, even on an async worker: it reads at
+    /// most [`QUICK_LIST_BUDGET`] stored records and nothing beyond them (no
+    /// expansion, no relation joins in the filter or the rule, no counting, no
+    /// full-text search). `None`: this list is not such a list; run
+    /// [`Services::list_records`] where blocking is fine.
+    pub fn list_records_quick(
+        &self,
+        who: &Principal,
+        permit: &Permit,
+        collection: &Arc<Collection>,
+        params: &ListParams,
+    ) -> Result<Option<ListOutput>> {
+        if !params.expand.trim().is_empty() || !params.search.trim().is_empty() {
+            return Ok(None);
+        }
+        self.list_within(who, permit, collection, params, Some(QUICK_LIST_BUDGET))
+    }
+
+    /// `list_records`, or with a `budget` its quick form (`None` when it does not
+    /// apply or the budget ran out).
+    fn list_within(
+        &self,
+        who: &Principal,
+        permit: &Permit,
+        collection: &Arc<Collection>,
+        params: &ListParams,
+        budget: Option<usize>,
+    ) -> Result<Option<ListOutput>> {
         permit.check(collection, Action::List)?;
         let catalog = self.catalog();
         let opts = self.client_compile_options(who);
@@ -110,6 +147,10 @@ impl Services {
             Some(n) => n.min(self.limits.max_per_page),
         };
         let shape = self.parse_shape(collection, &params.expand, &params.fields)?;
+        let plain = shape.0.is_empty() && shape.1.is_all();
+        if budget.is_some() && !(plain && filter.as_ref().is_none_or(Filter::is_local)) {
+            return Ok(None);
+        }
         if !params.search.trim().is_empty() {
             let list = super::search::SearchList {
                 params,
@@ -119,7 +160,7 @@ impl Services {
                 per_page,
                 shape,
             };
-            return self.search_records(who, permit, collection, list);
+            return self.search_records(who, permit, collection, list).map(Some);
         }
         let count_key = format!(
             "{}\u{0}{}\u{0}{}",
@@ -136,6 +177,10 @@ impl Services {
         } else {
             self.counts.get(&collection.id, &count_key, version)
         };
+        if budget.is_some() && !params.skip_total && cached_total.is_none() {
+            // Counting reads every match.
+            return Ok(None);
+        }
         let mut counting = None;
         if !params.skip_total && cached_total.is_none() {
             counting = Some(self.counts.counting(&collection.id, &count_key));
@@ -150,15 +195,18 @@ impl Services {
             limit: per_page,
             count_total: !params.skip_total && cached_total.is_none(),
             request: permit.request().clone(),
+            budget,
         };
         let mut result = self.store.query(collection, &query)?;
+        if result.over_budget {
+            return Ok(None);
+        }
         if let Some(total) = result.total {
             self.counts.put(&collection.id, count_key, version, total);
         }
         // Counted (or failed): the others waiting for this total go on.
         drop(counting);
         result.total = result.total.or(cached_total);
-        let plain = shape.0.is_empty() && shape.1.is_all();
         let items = result
             .records
             .into_iter()
@@ -179,13 +227,13 @@ impl Services {
             Some(total) => (total as i64, total.div_ceil(per_page) as i64),
             None => (-1, -1),
         };
-        Ok(ListOutput {
+        Ok(Some(ListOutput {
             page,
             per_page,
             total_items,
             total_pages,
             items,
-        })
+        }))
     }
 
     pub fn get_record(

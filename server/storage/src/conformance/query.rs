@@ -12,7 +12,7 @@ use basalt_core::Value;
 use super::fixtures::*;
 use super::*;
 
-pub(super) const CASES: [(&str, Case); 6] = [
+pub(super) const CASES: [(&str, Case); 7] = [
     (
         "default_order_is_insertion_order",
         default_order_is_insertion_order,
@@ -25,6 +25,7 @@ pub(super) const CASES: [(&str, Case); 6] = [
     ),
     ("counting_without_a_page", counting_without_a_page),
     ("filters_select_and_count", filters_select_and_count),
+    ("budgets_bound_the_reads", budgets_bound_the_reads),
 ];
 
 /// 30 posts inserted in `n` order; views `n % 5` (many ties), published when `n` is even.
@@ -306,5 +307,70 @@ fn filters_select_and_count(store: &dyn RecordStore) {
             .map(|r| r.id().to_owned())
             .collect();
         assert_eq!(ids(&unsorted), inserted, "{src}: insertion order");
+    }
+}
+
+/// A query within its read budget returns exactly what it returns without one; a query
+/// that needs more reads says so instead of returning a partial page. How many reads a
+/// query needs depends on the store's plan, but never exceeds the records there are.
+fn budgets_bound_the_reads(store: &dyn RecordStore) {
+    let (posts, all) = seed(store);
+    let catalog = Catalog::new(vec![posts.clone()]);
+    let unpublished = Filter::compile("published = false", &posts, &catalog, None).unwrap();
+    let cases = [
+        // Insertion order, no filter: the page itself.
+        Query {
+            limit: 5,
+            ..Query::default()
+        },
+        // Every other record matches.
+        Query {
+            filter: Some(unpublished.clone()),
+            limit: 5,
+            ..Query::default()
+        },
+        // A sort no index serves ranks every record.
+        Query {
+            sort: vec![field(&posts, "title", true)],
+            limit: 3,
+            ..Query::default()
+        },
+        // Counting reads every match.
+        Query {
+            filter: Some(unpublished),
+            limit: 1,
+            count_total: true,
+            ..Query::default()
+        },
+    ];
+    for (i, query) in cases.into_iter().enumerate() {
+        let free = list(store, &posts, query.clone());
+        assert!(!free.over_budget, "case {i}");
+        let mut enough = None;
+        for budget in 0..=all.len() {
+            let bounded = list(
+                store,
+                &posts,
+                Query {
+                    budget: Some(budget),
+                    ..query.clone()
+                },
+            );
+            if bounded.over_budget {
+                assert!(
+                    enough.is_none(),
+                    "case {i}: {budget} reads ran out after enough"
+                );
+                continue;
+            }
+            enough.get_or_insert(budget);
+            assert_eq!(ids(&bounded), ids(&free), "case {i}, budget {budget}");
+            assert_eq!(bounded.total, free.total, "case {i}, budget {budget}");
+        }
+        let enough = enough.expect("as many reads as records always do");
+        assert!(
+            enough >= free.records.len().max(1),
+            "case {i}: {enough} reads"
+        );
     }
 }

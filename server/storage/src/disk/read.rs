@@ -53,6 +53,7 @@ impl SledStore {
             return Ok(Page {
                 records: Vec::new(),
                 total: query.count_total.then_some(0),
+                over_budget: false,
             });
         };
         let constraints = query
@@ -70,6 +71,7 @@ impl SledStore {
             limit: query.limit,
             count_total: query.count_total,
             matcher: query.filter.is_some().then_some(&matcher as Matcher<'_>),
+            budget: query.budget,
         };
         self.run_query(handles, collection, &constraints, &spec)
     }
@@ -110,7 +112,7 @@ impl SledStore {
             Access::Index { index, bounds, rev } => through_index(handles, *index, bounds, *rev)?,
         };
         let mut page = exec::run(collection, candidates, plan.ordered, &spec, self)?;
-        if total.is_some() {
+        if total.is_some() && !page.over_budget {
             page.total = total;
         }
         Ok(page)
@@ -139,6 +141,11 @@ impl SledStore {
         let budget = PROBE_FACTOR
             .saturating_mul(spec.offset.saturating_add(spec.limit))
             .saturating_add(PROBE_MIN);
+        // The probe could read more than the query may: the plan runs (and stops at
+        // the query's budget) instead.
+        if spec.budget.is_some_and(|b| b < budget) {
+            return Ok(None);
+        }
         let Some(tree) = handles.indexes.get(*index) else {
             return Ok(None);
         };

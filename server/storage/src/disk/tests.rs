@@ -180,6 +180,8 @@ fn index_plans_agree_with_scans() {
     let shapes = handles.layout.shapes(&c);
     // (index walks, ordered index walks, primary walks, point lookups)
     let mut seen = [0usize; 4];
+    // Bounded queries (within budget, over budget).
+    let mut budgets = [0usize; 2];
     for _ in 0..600 {
         let constraints = random_constraints(&c, &mut rng);
         let matcher = |r: &Record| Ok(constraints.iter().all(|k| holds(r, k)));
@@ -198,6 +200,7 @@ fn index_plans_agree_with_scans() {
             } else {
                 Some(&matcher)
             },
+            budget: None,
         };
         let plan = crate::planner::plan(&c, &shapes, &constraints, &sort);
         match &plan.access {
@@ -226,10 +229,27 @@ fn index_plans_agree_with_scans() {
         );
         assert_eq!(got.total, want.total, "constraints {constraints:?}");
         assert_eq!(got.records, want.records);
+        // Within a read budget the page is the same, or it says it ran out.
+        let bounded = Spec {
+            budget: Some(rng.gen_range(0..80)),
+            ..spec
+        };
+        let got = sled.run_query(handles, &c, &constraints, &bounded).unwrap();
+        if got.over_budget {
+            budgets[1] += 1;
+        } else {
+            budgets[0] += 1;
+            assert_eq!(got.records, want.records, "budget {:?}", bounded.budget);
+            assert_eq!(got.total, want.total, "budget {:?}", bounded.budget);
+        }
     }
     assert!(
         seen.iter().all(|&n| n >= 20),
         "too few index plans exercised: {seen:?}"
+    );
+    assert!(
+        budgets.iter().all(|&n| n >= 50),
+        "(within budget, over budget): {budgets:?}"
     );
 }
 
@@ -376,6 +396,7 @@ fn unsorted_lists_through_a_common_index_value_keep_insertion_order() {
                 limit,
                 count_total: false,
                 matcher: Some(&matcher),
+                budget: None,
             };
             let got = sled.run_query(handles, &c, &constraints, &spec).unwrap();
             let want = memory.run_query(&c, &spec).unwrap();
