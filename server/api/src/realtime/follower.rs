@@ -133,6 +133,11 @@ impl State {
 
     /// Sends the events of the durable changes after the cursor, up to `limit`.
     fn step(&mut self, limit: Seq) -> basalt_core::Result<Step> {
+        if self.hub.is_empty() {
+            // Nobody to tell: the changes need not be read.
+            self.cursor = limit;
+            return Ok(Step::Done);
+        }
         while self.cursor < limit {
             let changes = self.services.store().changes_since(self.cursor, BATCH)?;
             if changes.is_empty() {
