@@ -68,6 +68,9 @@ pub enum StorageError {
     /// The group-commit thread could not start.
     #[error("cannot start the flusher thread: {0}")]
     Thread(#[source] std::io::Error),
+    /// The engine's log file could not be opened to sync it.
+    #[error("cannot open the store's log file: {0}")]
+    LogFile(#[source] std::io::Error),
     /// An error of the filter or sort evaluation, passed through unchanged.
     #[error("{0}")]
     Core(Error),
@@ -114,7 +117,8 @@ impl From<StorageError> for Error {
             | StorageError::Corrupt(_)
             | StorageError::InvalidDefinition(_)
             | StorageError::FlushFailed
-            | StorageError::Thread(_) => Error::internal(e),
+            | StorageError::Thread(_)
+            | StorageError::LogFile(_) => Error::internal(e),
             StorageError::CollectionNotFound(_) => Error::from_code(Code::CollectionNotFound),
             StorageError::MissingId => Error::validation(
                 "Failed to create record.",

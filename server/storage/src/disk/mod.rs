@@ -38,6 +38,9 @@ impl Default for SledOptions {
     }
 }
 
+/// The file sled keeps its log (and so every tree) in, inside the store's directory.
+const SLED_LOG_FILE: &str = "db";
+
 /// sled's own background flush, on top of the flushes acknowledged writes wait for.
 const BACKGROUND_FLUSH_MS: u64 = 500;
 
@@ -131,9 +134,17 @@ impl SledStore {
         };
         let registry = schema::load(&db, &collections)?;
         let flush_db = db.clone();
+        // sled makes its log durable with sync_file_range, which writes the data but
+        // not the file's metadata (its size, newly allocated blocks): without an
+        // fdatasync, a write acknowledged into a freshly grown part of the log would
+        // survive a crash of the process but not a power loss.
+        let log = std::fs::File::open(dir.join(SLED_LOG_FILE)).map_err(StorageError::LogFile)?;
         let group = GroupCommit::start(
             seq,
-            Box::new(move || flush_db.flush().map(drop).map_err(|e| e.to_string())),
+            Box::new(move || {
+                flush_db.flush().map_err(|e| e.to_string())?;
+                log.sync_data().map_err(|e| e.to_string())
+            }),
         )?;
         Ok(SledStore {
             db,
