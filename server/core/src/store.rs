@@ -79,8 +79,9 @@ pub struct Query {
     pub count_total: bool,
     /// What `@request.*` in the filter resolves to.
     pub request: RequestInfo,
-    /// At most this many stored records are read; a query that needs more stops and
-    /// returns a page marked [`Page::over_budget`] instead. `None`: no limit.
+    /// How many stored records the query may read: one that needs more stops at the
+    /// first record past it and returns a page marked [`Page::over_budget`] instead.
+    /// `None`: no limit.
     pub budget: Option<usize>,
 }
 

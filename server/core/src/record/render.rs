@@ -2,6 +2,8 @@
 //! fields in schema order with their zero values (`""`, `0`, `false`, `[]`, `null` for
 //! json); hidden fields only when asked for; `password` and `tokenKey` never.
 
+use std::sync::Arc;
+
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value as Json};
 
@@ -70,15 +72,15 @@ fn visible<'a>(
 /// A record written straight to JSON as [`record_to_json`] renders it, without
 /// building the map: what lists serialize when nothing reshapes their records.
 #[derive(Debug)]
-pub struct RecordJson<C> {
-    pub collection: C,
+pub struct RecordJson {
+    pub collection: Arc<Collection>,
     pub record: Record,
     pub opts: RenderOptions,
 }
 
-impl<C: std::ops::Deref<Target = Collection>> Serialize for RecordJson<C> {
+impl Serialize for RecordJson {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let collection: &Collection = &self.collection;
+        let collection = &*self.collection;
         let mut map = s.serialize_map(Some(collection.fields.len() + 2))?;
         map.serialize_entry("collectionId", &collection.id)?;
         map.serialize_entry("collectionName", &collection.name)?;
@@ -223,7 +225,7 @@ mod tests {
     /// stored value can be in (including ones its field would never store).
     #[test]
     fn streamed_records_write_what_the_map_renders() {
-        let c = base();
+        let c = Arc::new(base());
         let values = [
             Value::Null,
             Value::Bool(true),
@@ -247,7 +249,7 @@ mod tests {
                 for opts in [RenderOptions::default(), everything] {
                     let map = serde_json::to_string(&record_to_json(&c, &r, &opts)).unwrap();
                     let streamed = RecordJson {
-                        collection: &c,
+                        collection: c.clone(),
                         record: r.clone(),
                         opts,
                     };
@@ -261,7 +263,7 @@ mod tests {
         };
         let opts = RenderOptions::default();
         let streamed = RecordJson {
-            collection: &c,
+            collection: c.clone(),
             record: short.clone(),
             opts,
         };

@@ -9,9 +9,8 @@
 //! reused across a write.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::{Mutex, MutexGuard};
 

@@ -49,7 +49,7 @@ pub struct ListOutput {
 #[serde(untagged)]
 pub enum Rendered {
     Json(Json),
-    Plain(RecordJson<Arc<Collection>>),
+    Plain(RecordJson),
 }
 
 /// How a record is shaped for the response: expansion and field picking.
@@ -81,8 +81,8 @@ impl Services {
 
     /// A list that is cheap to answer anywhere, even on an async worker: it reads at
     /// most [`QUICK_LIST_BUDGET`] stored records and nothing beyond them (no
-    /// expansion, no relation joins in the filter or the rule, no counting, no
-    /// full-text search). `None`: this list is not such a list; run
+    /// expansion or field picking, no relation joins in the filter or the rule, no
+    /// counting, no full-text search). `None`: this list is not such a list; run
     /// [`Services::list_records`] where blocking is fine.
     pub fn list_records_quick(
         &self,
@@ -91,9 +91,6 @@ impl Services {
         collection: &Arc<Collection>,
         params: &ListParams,
     ) -> Result<Option<ListOutput>> {
-        if !params.expand.trim().is_empty() || !params.search.trim().is_empty() {
-            return Ok(None);
-        }
         self.list_within(who, permit, collection, params, Some(QUICK_LIST_BUDGET))
     }
 
@@ -148,10 +145,11 @@ impl Services {
         };
         let shape = self.parse_shape(collection, &params.expand, &params.fields)?;
         let plain = shape.0.is_empty() && shape.1.is_all();
-        if budget.is_some() && !(plain && filter.as_ref().is_none_or(Filter::is_local)) {
+        let search = !params.search.trim().is_empty();
+        if budget.is_some() && (search || !plain || !filter.as_ref().is_none_or(Filter::is_local)) {
             return Ok(None);
         }
-        if !params.search.trim().is_empty() {
+        if search {
             let list = super::search::SearchList {
                 params,
                 filter,
