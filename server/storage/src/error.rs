@@ -62,12 +62,9 @@ pub enum StorageError {
     /// The stored record is no longer the `old` the writer read.
     #[error("record {0} changed concurrently")]
     Conflict(String),
-    /// A flush to disk failed, so the write is not acknowledged.
-    #[error("flush to disk failed")]
-    FlushFailed,
-    /// The group-commit thread could not start.
-    #[error("cannot start the flusher thread: {0}")]
-    Thread(#[source] std::io::Error),
+    /// Writing or syncing the write-ahead log failed, so the write is not acknowledged.
+    #[error("write-ahead log: {0}")]
+    Wal(#[source] std::io::Error),
     /// The engine's log file could not be opened to sync it.
     #[error("cannot open the store's log file: {0}")]
     LogFile(#[source] std::io::Error),
@@ -116,8 +113,7 @@ impl From<StorageError> for Error {
             | StorageError::Dump(_)
             | StorageError::Corrupt(_)
             | StorageError::InvalidDefinition(_)
-            | StorageError::FlushFailed
-            | StorageError::Thread(_)
+            | StorageError::Wal(_)
             | StorageError::LogFile(_) => Error::internal(e),
             StorageError::CollectionNotFound(_) => Error::from_code(Code::CollectionNotFound),
             StorageError::MissingId => Error::validation(

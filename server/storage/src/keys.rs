@@ -1,7 +1,7 @@
 //! Tree names and key encodings of the on-disk layout (see the crate docs).
 
 /// The on-disk format this build writes and reads.
-pub(crate) const FORMAT_VERSION: u32 = 2;
+pub(crate) const FORMAT_VERSION: u32 = 3;
 
 pub(crate) const META: &str = "meta";
 pub(crate) const COLLECTIONS: &str = "collections";

@@ -5,18 +5,19 @@
 //! the `conformance` feature).
 //!
 //! This crate owns the on-disk key layout, secondary, unique and relation indexes, the
-//! change log, the query planner and group commit. It must never let sled leak out of
+//! change log, the query planner and the write-ahead log. It must never let sled leak out of
 //! its public API (callers see [`SledStore`], [`SledOptions`] and [`StorageError`],
 //! which maps onto basalt-core's error codes), never panic on stored or client input,
-//! and never acknowledge a write ([`sync`](basalt_core::store::RecordStore::sync))
-//! before it is on disk. All methods block: async callers use `spawn_blocking`.
+//! and never acknowledge a write before it is on disk (every write is durable when its
+//! call returns). All methods block: async callers use `spawn_blocking`.
 //!
-//! # Key layout (store format 2)
+//! # Key layout (store format 3)
 //!
 //! | tree | key | value |
 //! |---|---|---|
 //! | `meta` | `format` | format version, u32 big-endian (older ones are upgraded on open, newer ones refused: see `migrate`) |
 //! | `meta` | `seq` | last allocated change-log sequence, u64 big-endian |
+//! | `meta` | `wal_epoch` | the write-ahead log's current epoch, u64 big-endian |
 //! | `collections` | collection id | JSON of `StoredCollection` |
 //! | `r/<collectionId>` | record id | creation seq (u64 BE) ++ `Record::encode` bytes |
 //! | `o/<collectionId>` | creation seq (u64 BE) ++ record id | empty: insertion order |
@@ -35,13 +36,15 @@
 //! # Writes, durability, reads
 //!
 //! Record, index, reverse, insertion-order and change-log entries of one
-//! [`commit`](basalt_core::store::RecordStore::commit) are written in one sled
-//! transaction over every tree involved; the change-log seq is allocated inside it from
-//! `meta/seq`, so seqs increase in commit order. Updates and deletes conflict when the
-//! stored record no longer reads (under the writer's definition) as the `old` the
-//! writer saw; a writer holding an older definition than the store's keeps the values
-//! of fields it does not know. `sync` is group commit: one flusher thread flushes once
-//! for every writer waiting (see `disk::flusher`).
+//! [`commit`](basalt_core::store::RecordStore::commit) are computed under the commit
+//! lock, together with those of every commit queued behind it, appended to the
+//! write-ahead log (the `wal` file beside sled's) as one record, fdatasynced, and only
+//! then applied to sled without a transaction (see `disk::wal`: replaying the log on
+//! open repairs whatever part of it sled had not written). The change-log seq is
+//! allocated under the lock from `meta/seq`, so seqs increase in commit order. Updates
+//! and deletes conflict when the stored record no longer reads (under the writer's
+//! definition) as the `old` the writer saw; a writer holding an older definition than
+//! the store's keeps the values of fields it does not know.
 //!
 //! Schema changes build new trees first, commit the definition, then drop the trees it
 //! no longer references; on open, trees no stored definition references (left by a

@@ -22,14 +22,24 @@ pub(crate) struct Step {
 }
 
 /// Every upgrade this build knows, oldest first.
-pub(crate) const STEPS: &[Step] = &[Step {
-    from: 1,
-    what: "change-log entries of deletes carry the deleted record",
-    // Format 2 only adds an entry shape that format 1 binaries cannot read; the
-    // entries a format 1 store holds read as they are. The bump keeps older
-    // binaries from opening a store whose log has the new shape.
-    run: |_| Ok(()),
-}];
+pub(crate) const STEPS: &[Step] = &[
+    Step {
+        from: 1,
+        what: "change-log entries of deletes carry the deleted record",
+        // Format 2 only adds an entry shape that format 1 binaries cannot read; the
+        // entries a format 1 store holds read as they are. The bump keeps older
+        // binaries from opening a store whose log has the new shape.
+        run: |_| Ok(()),
+    },
+    Step {
+        from: 2,
+        what: "commits go through a write-ahead log",
+        // Nothing to convert: a format 2 store has no log yet. The bump keeps older
+        // binaries, which would ignore the log, from opening a store whose last
+        // commits may be only there.
+        run: |_| Ok(()),
+    },
+];
 
 /// The format a store was written in (`None` for a new, empty store).
 pub(crate) fn stored_format(meta: &Tree) -> Result<Option<u32>, StorageError> {

@@ -1,27 +1,26 @@
 //! `commit`: every write, with its index, reverse, insertion-order and change-log
-//! entries, in one sled transaction over all the trees involved.
+//! entries, made durable in the write-ahead log and then applied to sled.
 //!
 //! Everything that can be computed from the writes alone (encodings, index keys,
-//! relation targets) is computed before the transaction: sled may run the closure more
-//! than once, and holds its global transaction lock while it runs. Inside, the closure
-//! only reads stored state (existence, the stored bytes for the conflict check, unique
-//! holders, the seq counter) and writes. The seq counter lives in `meta`, so seqs are
-//! allocated in commit order.
+//! relation targets) is computed before the commit lock is taken. Under it, a batch of
+//! queued commits is applied to an [`Overlay`] of the trees, one commit after another
+//! (each reads stored state through the writes of the commits before it: existence,
+//! the stored bytes for the conflict check, unique holders), then the batch's writes
+//! go to the log as one record, are synced, and are applied to sled. The seq counter
+//! lives in `meta` and is only written under the lock, so seqs are allocated in commit
+//! order.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use ::sled::transaction::{
-    ConflictableTransactionError, TransactionError, Transactional, TransactionalTree,
-};
-use ::sled::Tree;
+use ::sled::{IVec, Tree};
 use basalt_core::schema::Collection;
 use basalt_core::store::{Action, Seq, Write};
 
+use super::wal::{self, TreeWrites, Wal};
 use super::{Handles, SledStore};
 use crate::layout::{reads_as, same_slots, Derived};
 use crate::{changes, keys, StorageError};
-
-type Abort = ConflictableTransactionError<StorageError>;
 
 /// One write, ready to apply.
 pub(super) struct Prepared {
@@ -40,7 +39,7 @@ pub(super) struct Prepared {
     new: Derived,
 }
 
-/// A collection taking part in a commit, and where its trees sit in the transaction.
+/// A collection taking part in a batch, and where its trees sit in the overlay.
 struct Part {
     handles: Arc<Handles>,
     base: usize,
@@ -64,36 +63,97 @@ impl Part {
     }
 }
 
-/// A commit waiting in [`SledStore::queue`] for a transaction to carry it.
+/// A commit waiting in [`SledStore::queue`] for a batch to carry it.
 pub(super) struct Queued {
     writes: Vec<(Arc<Handles>, Prepared)>,
     outcome: Arc<Outcome>,
 }
 
-/// Where the transaction that carried a commit leaves its result.
+/// Where the batch that carried a commit leaves its result.
 type Outcome = parking_lot::Mutex<Option<Result<Seq, StorageError>>>;
 
-/// Why a combined transaction gave up: the commit that failed, and its error.
-#[derive(Debug)]
-struct Failed {
-    commit: usize,
-    error: StorageError,
+/// The writes of a batch over the stored trees: reads see the writes of the batch's
+/// earlier commits, and a failing commit's writes are dropped alone.
+struct Overlay<'t> {
+    trees: &'t [Tree],
+    /// Writes of the commits that succeeded so far, per tree.
+    done: Vec<HashMap<Vec<u8>, Option<Vec<u8>>>>,
+    /// Writes of the commit being applied, per tree.
+    open: Vec<HashMap<Vec<u8>, Option<Vec<u8>>>>,
+}
+
+impl<'t> Overlay<'t> {
+    fn new(trees: &'t [Tree]) -> Overlay<'t> {
+        Overlay {
+            trees,
+            done: vec![HashMap::new(); trees.len()],
+            open: vec![HashMap::new(); trees.len()],
+        }
+    }
+
+    fn get(&self, tree: usize, key: &[u8]) -> Result<Option<IVec>, StorageError> {
+        for layer in [&self.open, &self.done] {
+            if let Some(value) = layer.get(tree).and_then(|t| t.get(key)) {
+                return Ok(value.as_deref().map(IVec::from));
+            }
+        }
+        let stored = self.trees.get(tree).ok_or_else(|| missing(tree))?;
+        Ok(stored.get(key)?)
+    }
+
+    fn set(&mut self, tree: usize, key: &[u8], value: Option<&[u8]>) -> Result<(), StorageError> {
+        let layer = self.open.get_mut(tree).ok_or_else(|| missing(tree))?;
+        layer.insert(key.to_vec(), value.map(<[u8]>::to_vec));
+        Ok(())
+    }
+
+    fn insert(&mut self, tree: usize, key: &[u8], value: &[u8]) -> Result<(), StorageError> {
+        self.set(tree, key, Some(value))
+    }
+
+    fn remove(&mut self, tree: usize, key: &[u8]) -> Result<(), StorageError> {
+        self.set(tree, key, None)
+    }
+
+    /// Ends the open commit: its writes join the batch, or are dropped.
+    fn close(&mut self, keep: bool) {
+        for (done, open) in self.done.iter_mut().zip(&mut self.open) {
+            if keep {
+                done.extend(open.drain());
+            } else {
+                open.clear();
+            }
+        }
+    }
+
+    /// The batch's writes, by tree (trees it does not write are left out).
+    fn into_writes(self) -> Vec<(&'t Tree, TreeWrites)> {
+        self.trees
+            .iter()
+            .zip(self.done)
+            .filter(|(_, w)| !w.is_empty())
+            .map(|(tree, w)| (tree, w.into_iter().collect()))
+            .collect()
+    }
+}
+
+fn missing(tree: usize) -> StorageError {
+    StorageError::Corrupt(format!("batch tree {tree} missing"))
 }
 
 impl SledStore {
-    /// Commits `writes` atomically and returns the seq of the last one.
+    /// Commits `writes` atomically and durably, and returns the seq of the last one.
     ///
-    /// Concurrent commits share transactions: each queues its prepared writes, and
-    /// whichever holds the commit lock next carries every queued commit in one sled
-    /// transaction (sled seals and writes an IO buffer per transaction, so this is
-    /// what keeps the log writer off the hot path). A commit that fails (a taken id,
-    /// a conflict, a unique index) is taken out with its error and the rest are
-    /// retried, so commits succeed or fail exactly as they would one at a time, in
-    /// queue order. Each caller holds the registry shared until its result is back,
+    /// Concurrent commits share log records: each queues its prepared writes, and
+    /// whichever holds the commit lock next carries every queued commit in one record
+    /// and one sync, while the commits arriving meanwhile queue for the next. A commit
+    /// that fails (a taken id, a conflict, a unique index) is dropped from the batch
+    /// with its error, so commits succeed or fail exactly as they would one at a time,
+    /// in queue order. Each caller holds the registry shared until its result is back,
     /// so no schema change runs under a queued commit.
     pub(super) fn commit_inner(&self, writes: &[Write]) -> Result<Seq, StorageError> {
         if writes.is_empty() {
-            return Ok(self.group.last_committed());
+            return Ok(self.last_seq());
         }
         let registry = self.registry.read_recursive();
         let mut handles: Vec<Arc<Handles>> = Vec::new();
@@ -119,108 +179,143 @@ impl SledStore {
             writes: staged,
             outcome: outcome.clone(),
         });
-        let serial = self.commit_lock.lock();
+        let mut wal = self.commit_lock.lock();
         let carried = outcome.lock().take();
         let result = match carried {
             Some(result) => result,
             None => {
                 let batch = std::mem::take(&mut *self.queue.lock());
-                self.carry(batch);
+                self.carry(&mut wal, batch);
                 let result = outcome.lock().take();
                 result.unwrap_or_else(|| {
                     Err(StorageError::Corrupt("a queued commit was lost".into()))
                 })
             }
         };
-        drop(serial);
+        drop(wal);
         drop(registry);
         result
     }
 
-    /// Runs `batch` as one transaction (called with the commit lock held), leaving
-    /// each commit's result in its outcome.
-    fn carry(&self, mut batch: Vec<Queued>) {
-        while !batch.is_empty() {
-            let mut parts: Vec<Part> = Vec::new();
-            let mut trees: Vec<Tree> = vec![self.meta.clone(), self.changes.clone()];
-            let mut items: Vec<Item<'_>> = Vec::new();
-            for (commit, queued) in batch.iter().enumerate() {
-                for (handles, prepared) in &queued.writes {
-                    let coll = match parts.iter().position(|p| Arc::ptr_eq(&p.handles, handles)) {
-                        Some(i) => i,
-                        None => {
-                            let base = trees.len();
-                            trees.extend([handles.records.clone(), handles.order.clone()]);
-                            trees.extend(handles.indexes.iter().cloned());
-                            trees.extend(handles.reverse.iter().cloned());
-                            parts.push(Part {
-                                handles: handles.clone(),
-                                base,
-                            });
-                            parts.len() - 1
-                        }
-                    };
-                    items.push(Item {
-                        commit,
-                        coll,
-                        prepared,
+    /// Applies `batch` (called with the commit lock held), leaving each commit's result
+    /// in its outcome.
+    fn carry(&self, wal: &mut Wal, batch: Vec<Queued>) {
+        let mut parts: Vec<Part> = Vec::new();
+        let mut trees: Vec<Tree> = vec![self.meta.clone(), self.changes.clone()];
+        for queued in &batch {
+            for (handles, _) in &queued.writes {
+                if !parts.iter().any(|p| Arc::ptr_eq(&p.handles, handles)) {
+                    let base = trees.len();
+                    trees.extend([handles.records.clone(), handles.order.clone()]);
+                    trees.extend(handles.indexes.iter().cloned());
+                    trees.extend(handles.reverse.iter().cloned());
+                    parts.push(Part {
+                        handles: handles.clone(),
+                        base,
                     });
                 }
             }
-            let saved = self.save_pre_images(
-                items
-                    .iter()
-                    .filter_map(|i| Some((&*parts.get(i.coll)?.handles, i.prepared.id.as_str()))),
-            );
-            if let Err(e) = saved {
-                return fail_all(&batch, e);
-            }
-            let result = Transactional::<Failed>::transaction(
-                trees.as_slice(),
-                |views: &Vec<TransactionalTree>| apply_all(views, &items, &parts, batch.len()),
-            );
-            drop(items);
-            match result {
-                Ok(seqs) => {
-                    if let Some(last) = seqs.iter().max() {
-                        self.group.committed(*last);
-                    }
-                    for (queued, seq) in batch.iter().zip(seqs) {
-                        *queued.outcome.lock() = Some(Ok(seq));
-                    }
-                    return;
-                }
-                Err(TransactionError::Abort(Failed { commit, error })) => {
-                    if commit >= batch.len() {
-                        return fail_all(&batch, error);
-                    }
-                    let failed = batch.remove(commit);
-                    *failed.outcome.lock() = Some(Err(error));
-                }
-                Err(TransactionError::Storage(e)) => return fail_all(&batch, e.into()),
-            }
         }
+        let part = |handles: &Arc<Handles>| parts.iter().find(|p| Arc::ptr_eq(&p.handles, handles));
+        let saved = self.save_pre_images(batch.iter().flat_map(|q| {
+            q.writes
+                .iter()
+                .map(|(handles, p)| (&**handles, p.id.as_str()))
+        }));
+        if let Err(e) = saved {
+            return fail_all(&batch, &e);
+        }
+        let mut seq = match self.meta.get(keys::SEQ_KEY) {
+            Ok(v) => v.and_then(|v| keys::read_seq(&v)).unwrap_or(0),
+            Err(e) => return fail_all(&batch, &e.into()),
+        };
+        let mut overlay = Overlay::new(&trees);
+        let mut results = Vec::with_capacity(batch.len());
+        for queued in &batch {
+            let before = seq;
+            let applied = queued.writes.iter().try_for_each(|(handles, prepared)| {
+                let part = part(handles)
+                    .ok_or_else(|| StorageError::Corrupt("a batch lost a collection".into()))?;
+                seq += 1;
+                apply_logged(&mut overlay, prepared, part, seq)
+            });
+            overlay.close(applied.is_ok());
+            results.push(match applied {
+                Ok(()) => Ok(seq),
+                Err(e) => {
+                    seq = before;
+                    Err(e)
+                }
+            });
+        }
+        let written = self.write_through(wal, overlay, seq, results.iter().any(Result::is_ok));
+        for (queued, result) in batch.iter().zip(results) {
+            *queued.outcome.lock() = Some(match (&written, result) {
+                (Err(e), Ok(_)) => Err(copy(e)),
+                (_, result) => result,
+            });
+        }
+    }
+
+    /// Makes the batch's writes durable in the log, then applies them to sled.
+    fn write_through(
+        &self,
+        wal: &mut Wal,
+        mut overlay: Overlay<'_>,
+        seq: Seq,
+        any: bool,
+    ) -> Result<(), StorageError> {
+        if !any {
+            return Ok(());
+        }
+        overlay.insert(META, keys::SEQ_KEY, &keys::seq_bytes(seq))?;
+        overlay.close(true);
+        let writes = overlay.into_writes();
+        let names: Vec<IVec> = writes.iter().map(|(tree, _)| tree.name()).collect();
+        let payload = wal::encode(
+            names
+                .iter()
+                .map(|n| &n[..])
+                .zip(writes.iter().map(|(_, w)| w)),
+        );
+        if !wal.fits(payload.len()) {
+            self.checkpoint(wal)?;
+        }
+        wal.append(&payload, &self.wal_stats)?;
+        for (tree, writes) in writes {
+            apply_writes(tree, writes)?;
+        }
+        self.durable_to(seq);
+        Ok(())
+    }
+}
+
+/// Applies a tree's writes one by one: a sled batch (or transaction) would seal and
+/// write an IO buffer of its own, which is what the log saves, and the log makes the
+/// writes atomic across a crash anyway.
+pub(super) fn apply_writes(tree: &Tree, writes: TreeWrites) -> Result<(), StorageError> {
+    for (key, value) in writes {
+        match value {
+            Some(v) => tree.insert(key, v)?,
+            None => tree.remove(key)?,
+        };
+    }
+    Ok(())
+}
+
+/// A copy of `e` for one more commit of a failed batch.
+fn copy(e: &StorageError) -> StorageError {
+    match e {
+        StorageError::Engine(engine) => StorageError::Engine(engine.clone()),
+        other => StorageError::Corrupt(other.to_string()),
     }
 }
 
 /// Gives every commit of `batch` the error `e`.
-fn fail_all(batch: &[Queued], e: StorageError) {
+fn fail_all(batch: &[Queued], e: &StorageError) {
     for queued in batch {
-        let error = match &e {
-            StorageError::Engine(engine) => StorageError::Engine(engine.clone()),
-            other => StorageError::Corrupt(other.to_string()),
-        };
-        *queued.outcome.lock() = Some(Err(error));
+        *queued.outcome.lock() = Some(Err(copy(e)));
     }
-}
-
-/// One write of a combined transaction.
-struct Item<'a> {
-    /// Index into the batch.
-    commit: usize,
-    /// Index into the transaction's collections.
-    coll: usize,
-    prepared: &'a Prepared,
 }
 
 fn prepare(write: &Write, handles: &Handles) -> Result<Prepared, StorageError> {
@@ -254,84 +349,26 @@ fn prepare(write: &Write, handles: &Handles) -> Result<Prepared, StorageError> {
     })
 }
 
-fn tree(views: &[TransactionalTree], i: usize) -> Result<&TransactionalTree, Abort> {
-    views.get(i).ok_or_else(|| {
-        Abort::Abort(StorageError::Corrupt(format!(
-            "transaction tree {i} missing"
-        )))
-    })
-}
-
-fn abort<T>(e: StorageError) -> Result<T, Abort> {
-    Err(Abort::Abort(e))
-}
-
-/// Applies every item in order, each commit's writes taking the next seqs, and returns
-/// the last seq of each of the `commits` commits.
-fn apply_all(
-    views: &[TransactionalTree],
-    items: &[Item<'_>],
-    parts: &[Part],
-    commits: usize,
-) -> Result<Vec<Seq>, ConflictableTransactionError<Failed>> {
-    let unattributed = |e: Abort| blame(usize::MAX, e);
-    let meta = tree(views, META).map_err(unattributed)?;
-    let mut seq = match meta.get(keys::SEQ_KEY)? {
-        Some(v) => match keys::read_seq(&v) {
-            Some(s) => s,
-            None => {
-                return Err(unattributed(Abort::Abort(StorageError::Corrupt(
-                    "meta seq".into(),
-                ))))
-            }
-        },
-        None => 0,
-    };
-    let mut last = vec![seq; commits];
-    for item in items {
-        seq += 1;
-        apply_logged(views, item, parts, seq).map_err(|e| blame(item.commit, e))?;
-        if let Some(l) = last.get_mut(item.commit) {
-            *l = seq;
-        }
-    }
-    meta.insert(keys::SEQ_KEY, &keys::seq_bytes(seq))?;
-    Ok(last)
-}
-
-/// Attributes an abort to the commit whose write raised it.
-fn blame(commit: usize, e: Abort) -> ConflictableTransactionError<Failed> {
-    match e {
-        Abort::Abort(error) => ConflictableTransactionError::Abort(Failed { commit, error }),
-        Abort::Conflict => ConflictableTransactionError::Conflict,
-        Abort::Storage(e) => ConflictableTransactionError::Storage(e),
-    }
-}
-
-/// Applies one write and logs it in the change log under `seq`.
+/// Applies one write to `overlay` and logs it in the change log under `seq`.
 fn apply_logged(
-    views: &[TransactionalTree],
-    item: &Item<'_>,
-    parts: &[Part],
+    overlay: &mut Overlay<'_>,
+    p: &Prepared,
+    part: &Part,
     seq: Seq,
-) -> Result<(), Abort> {
-    let p = item.prepared;
-    let Some(part) = parts.get(item.coll) else {
-        return abort(StorageError::Corrupt("commit part missing".into()));
-    };
+) -> Result<(), StorageError> {
     let deleted = match p.action {
-        Action::Delete => tree(views, part.records())?
-            .get(p.id.as_bytes())?
+        Action::Delete => overlay
+            .get(part.records(), p.id.as_bytes())?
             .and_then(|v| keys::split_record_value(&v).map(|(_, body)| body.to_vec())),
         _ => None,
     };
-    apply(views, p, part, seq)?;
+    apply(overlay, p, part, seq)?;
     let collection_id = &part.handles.layout.def.id;
-    tree(views, CHANGES)?.insert(
+    overlay.insert(
+        CHANGES,
         &keys::seq_bytes(seq),
-        changes::encode(collection_id, &p.id, p.action, deleted.as_deref()),
-    )?;
-    Ok(())
+        &changes::encode(collection_id, &p.id, p.action, deleted.as_deref()),
+    )
 }
 
 /// What a write puts in place of the prepared values when they cannot be trusted:
@@ -356,16 +393,21 @@ fn recompute(p: &Prepared, part: &Part, stored: &[u8]) -> Result<Recomputed, Sto
     Ok(Recomputed { old, bytes, new })
 }
 
-fn apply(views: &[TransactionalTree], p: &Prepared, part: &Part, seq: Seq) -> Result<(), Abort> {
-    let records = tree(views, part.records())?;
-    let stored = records.get(p.id.as_bytes())?;
+fn apply(
+    overlay: &mut Overlay<'_>,
+    p: &Prepared,
+    part: &Part,
+    seq: Seq,
+) -> Result<(), StorageError> {
+    let records = part.records();
+    let stored = overlay.get(records, p.id.as_bytes())?;
     let (created, recomputed) = match (&p.expected, stored) {
-        (None, Some(_)) => return abort(StorageError::IdExists(p.id.clone())),
+        (None, Some(_)) => return Err(StorageError::IdExists(p.id.clone())),
         (None, None) => (seq, None),
-        (Some(_), None) => return abort(StorageError::Conflict(p.id.clone())),
+        (Some(_), None) => return Err(StorageError::Conflict(p.id.clone())),
         (Some(expected), Some(stored)) => {
             let Some((created, body)) = keys::split_record_value(&stored) else {
-                return abort(StorageError::Corrupt(format!(
+                return Err(StorageError::Corrupt(format!(
                     "record {} has no creation seq",
                     p.id
                 )));
@@ -373,15 +415,10 @@ fn apply(views: &[TransactionalTree], p: &Prepared, part: &Part, seq: Seq) -> Re
             if body == expected.as_slice() && !p.stale {
                 (created, None)
             } else {
-                match reads_as(&p.writer, body, expected) {
-                    Ok(true) => {}
-                    Ok(false) => return abort(StorageError::Conflict(p.id.clone())),
-                    Err(e) => return abort(e),
+                if !reads_as(&p.writer, body, expected)? {
+                    return Err(StorageError::Conflict(p.id.clone()));
                 }
-                match recompute(p, part, body) {
-                    Ok(r) => (created, Some(r)),
-                    Err(e) => return abort(e),
-                }
+                (created, Some(recompute(p, part, body)?))
             }
         }
     };
@@ -395,52 +432,56 @@ fn apply(views: &[TransactionalTree], p: &Prepared, part: &Part, seq: Seq) -> Re
         if old == new {
             continue;
         }
-        let index = tree(views, part.index(i))?;
+        let index = part.index(i);
         if let Some((key, value)) = old {
             let holder = if ix.unique {
-                index.get(key.as_slice())?
+                overlay.get(index, key)?
             } else {
                 None
             };
             if !ix.unique || holder.as_deref() == Some(value.as_slice()) {
-                index.remove(key.as_slice())?;
+                overlay.remove(index, key)?;
             }
         }
         if let Some((key, value)) = new {
             if ix.unique
-                && index
-                    .get(key.as_slice())?
+                && overlay
+                    .get(index, key)?
                     .is_some_and(|holder| holder != p.id.as_bytes())
             {
-                return abort(crate::write::not_unique(
+                return Err(crate::write::not_unique(
                     &ix.name,
                     &ix.column_names,
                     p.action,
                 ));
             }
-            index.insert(key.as_slice(), value.as_slice())?;
+            overlay.insert(index, key, value)?;
         }
     }
     for (i, (old, new)) in old.targets.iter().zip(&new.targets).enumerate() {
-        let reverse = tree(views, part.reverse(i))?;
+        let reverse = part.reverse(i);
         for gone in old.difference(new) {
-            reverse.remove(keys::reverse_key(gone, &p.id))?;
+            overlay.remove(reverse, &keys::reverse_key(gone, &p.id))?;
         }
         for added in new.difference(old) {
-            reverse.insert(keys::reverse_key(added, &p.id), &[][..])?;
+            overlay.insert(reverse, &keys::reverse_key(added, &p.id), &[])?;
         }
     }
-    let order = tree(views, part.order())?;
+    let order = part.order();
     match bytes {
         Some(bytes) => {
-            records.insert(p.id.as_bytes(), keys::record_value(created, bytes))?;
+            overlay.insert(
+                records,
+                p.id.as_bytes(),
+                &keys::record_value(created, bytes),
+            )?;
             if p.action == Action::Create {
-                order.insert(keys::order_key(created, &p.id), &[][..])?;
+                overlay.insert(order, &keys::order_key(created, &p.id), &[])?;
             }
         }
         None => {
-            records.remove(p.id.as_bytes())?;
-            order.remove(keys::order_key(created, &p.id))?;
+            overlay.remove(records, p.id.as_bytes())?;
+            overlay.remove(order, &keys::order_key(created, &p.id))?;
         }
     }
     Ok(())

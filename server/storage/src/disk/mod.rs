@@ -1,15 +1,18 @@
 //! [`SledStore`]: the record store on sled (key layout in the crate docs).
 
 mod commit;
-mod flusher;
 mod read;
 mod schema;
 mod snapshot;
 mod verify;
+mod wal;
 
 use std::collections::HashMap;
+use std::fs::File;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use ::sled::{Db, Tree};
 use basalt_core::filter::Lookup;
@@ -18,7 +21,7 @@ use basalt_core::schema::Collection;
 use basalt_core::store::{Change, Page, Query, RecordStore, Seq, SnapshotInfo, Write};
 use parking_lot::RwLock;
 
-use self::flusher::GroupCommit;
+use self::wal::{SyncStats, Wal};
 use crate::keys;
 use crate::layout::Layout;
 use crate::StorageError;
@@ -41,7 +44,7 @@ impl Default for SledOptions {
 /// The file sled keeps its log (and so every tree) in, inside the store's directory.
 const SLED_LOG_FILE: &str = "db";
 
-/// sled's own background flush, on top of the flushes acknowledged writes wait for.
+/// sled's own background flush: it keeps what a checkpoint has to write small.
 const BACKGROUND_FLUSH_MS: u64 = 500;
 
 /// The open trees of one stored collection.
@@ -88,12 +91,19 @@ pub struct SledStore {
     collections: Tree,
     changes: Tree,
     registry: RwLock<Registry>,
-    group: GroupCommit,
-    /// Serializes record transactions: they all write the seq counter, so running them
-    /// concurrently only makes sled retry the losers.
-    commit_lock: parking_lot::Mutex<()>,
+    /// sled's log file, to fdatasync after a flush (see [`SledStore::flush_durably`]).
+    log: File,
+    /// The highest seq on disk: every write is durable when its call returns.
+    durable: AtomicU64,
+    /// The commit lock, holding the write-ahead log. Batches of commits and writes
+    /// outside them (schema, settings, checkpoints) all hold it: they read and write
+    /// the seq counter, and sled only ever sees them one at a time.
+    commit_lock: parking_lot::Mutex<Wal>,
     /// Commits waiting for the commit lock: its next holder carries them all.
     queue: parking_lot::Mutex<Vec<commit::Queued>>,
+    /// Syncs of the write-ahead log, and durable flushes of sled.
+    wal_stats: SyncStats,
+    flush_stats: SyncStats,
     /// Set while an export runs: see `snapshot`.
     pre_images: parking_lot::Mutex<Option<snapshot::PreImages>>,
 }
@@ -123,45 +133,98 @@ impl SledStore {
             .temporary(temporary)
             .open()?;
         let meta = db.open_tree(keys::META)?;
-        crate::migrate::open_format(&db, &meta, keys::FORMAT_VERSION, crate::migrate::STEPS)?;
-        let collections = db.open_tree(keys::COLLECTIONS)?;
-        let changes = db.open_tree(keys::CHANGES)?;
+        if let Some(found) = crate::migrate::stored_format(&meta)? {
+            if found > keys::FORMAT_VERSION {
+                return Err(StorageError::NewerFormat {
+                    found,
+                    supported: keys::FORMAT_VERSION,
+                });
+            }
+        }
+        let epoch = match meta.get(wal::EPOCH_KEY)? {
+            Some(v) => {
+                keys::read_seq(&v).ok_or_else(|| StorageError::Corrupt("meta wal epoch".into()))?
+            }
+            None => 0,
+        };
+        let wal = Wal::open(dir, epoch)?;
+        let replayed =
+            wal.replay(|tree, writes| commit::apply_writes(&db.open_tree(tree)?, writes))?;
+        if replayed > 0 {
+            tracing::info!(records = replayed, "replayed the write-ahead log");
+        }
+        // sled makes its log durable with sync_file_range, which writes the data but
+        // not the file's metadata (its size, newly allocated blocks): a flush is only
+        // durable against a power loss with an fdatasync of the file after it.
+        let log = File::open(dir.join(SLED_LOG_FILE)).map_err(StorageError::LogFile)?;
+        let store = SledStore {
+            meta: meta.clone(),
+            collections: db.open_tree(keys::COLLECTIONS)?,
+            changes: db.open_tree(keys::CHANGES)?,
+            registry: RwLock::new(Registry::new()),
+            log,
+            durable: AtomicU64::new(0),
+            commit_lock: parking_lot::Mutex::new(wal),
+            queue: parking_lot::Mutex::new(Vec::new()),
+            wal_stats: SyncStats::default(),
+            flush_stats: SyncStats::default(),
+            pre_images: parking_lot::Mutex::new(None),
+            db,
+        };
+        store.checkpoint(&mut store.commit_lock.lock())?;
+        crate::migrate::open_format(
+            &store.db,
+            &meta,
+            keys::FORMAT_VERSION,
+            crate::migrate::STEPS,
+        )?;
         let seq = match meta.get(keys::SEQ_KEY)? {
             Some(v) => {
                 keys::read_seq(&v).ok_or_else(|| StorageError::Corrupt("meta seq".into()))?
             }
             None => 0,
         };
-        let registry = schema::load(&db, &collections)?;
-        let flush_db = db.clone();
-        // sled makes its log durable with sync_file_range, which writes the data but
-        // not the file's metadata (its size, newly allocated blocks): without an
-        // fdatasync, a write acknowledged into a freshly grown part of the log would
-        // survive a crash of the process but not a power loss.
-        let log = std::fs::File::open(dir.join(SLED_LOG_FILE)).map_err(StorageError::LogFile)?;
-        let group = GroupCommit::start(
-            seq,
-            Box::new(move || {
-                flush_db.flush().map_err(|e| e.to_string())?;
-                log.sync_data().map_err(|e| e.to_string())
-            }),
-        )?;
-        Ok(SledStore {
-            db,
-            meta,
-            collections,
-            changes,
-            registry: RwLock::new(registry),
-            group,
-            commit_lock: parking_lot::Mutex::new(()),
-            queue: parking_lot::Mutex::new(Vec::new()),
-            pre_images: parking_lot::Mutex::new(None),
-        })
+        store.durable.store(seq, Ordering::Release);
+        *store.registry.write() = schema::load(&store.db, &store.collections)?;
+        Ok(store)
     }
 
-    /// How many group-commit flushes have run since the store was opened.
+    /// The seq of the last write.
+    fn last_seq(&self) -> Seq {
+        self.durable.load(Ordering::Acquire)
+    }
+
+    /// Notes that every write up to `seq` is on disk.
+    fn durable_to(&self, seq: Seq) {
+        self.durable.fetch_max(seq, Ordering::AcqRel);
+    }
+
+    /// Flushes sled and syncs its log file: everything applied to sled is on disk.
+    fn flush_durably(&self) -> Result<(), StorageError> {
+        let started = Instant::now();
+        self.db.flush()?;
+        self.log.sync_data().map_err(StorageError::LogFile)?;
+        self.flush_stats.add(started);
+        Ok(())
+    }
+
+    /// Makes everything in the write-ahead log durable in sled and starts the log
+    /// over under a new epoch (called with the commit lock held, `wal` being its
+    /// content). Writes outside the log (schema, settings, migrations) come after a
+    /// checkpoint, so that no replay ever applies a record over them.
+    fn checkpoint(&self, wal: &mut Wal) -> Result<(), StorageError> {
+        self.flush_durably()?;
+        let next = wal.epoch() + 1;
+        self.meta.insert(wal::EPOCH_KEY, &keys::seq_bytes(next))?;
+        self.flush_durably()?;
+        wal.restart(next);
+        Ok(())
+    }
+
+    /// How many times the store synced a write to disk since it was opened (log
+    /// records and sled flushes): concurrent commits share them.
     pub fn flush_count(&self) -> u64 {
-        self.group.flushes()
+        self.wal_stats.get().0 + self.flush_stats.get().0
     }
 
     /// Checks that every index, reverse and insertion-order entry agrees with the
@@ -200,13 +263,9 @@ impl RecordStore for SledStore {
         Ok(self.commit_inner(&writes)?)
     }
 
-    fn sync(&self, seq: Seq) -> basalt_core::Result<()> {
-        Ok(self.group.wait(seq)?)
-    }
-
-    fn sync_then(&self, seq: Seq, done: Box<dyn FnOnce(basalt_core::Result<()>) + Send>) {
-        self.group
-            .wait_then(seq, Box::new(move |r| done(r.map_err(Into::into))));
+    /// Every write is durable when its call returns: nothing is left to wait for.
+    fn sync(&self, _seq: Seq) -> basalt_core::Result<()> {
+        Ok(())
     }
 
     fn query(&self, collection: &Arc<Collection>, query: &Query) -> basalt_core::Result<Page> {
@@ -234,11 +293,13 @@ impl RecordStore for SledStore {
     }
 
     fn flush_stats(&self) -> Option<(u64, std::time::Duration)> {
-        Some((self.group.flushes(), self.group.flush_time()))
+        let (syncs, synced) = self.wal_stats.get();
+        let (flushes, flushed) = self.flush_stats.get();
+        Some((syncs + flushes, synced + flushed))
     }
 
     fn close(&self) -> basalt_core::Result<()> {
-        self.db.flush().map_err(StorageError::from)?;
+        self.checkpoint(&mut self.commit_lock.lock())?;
         Ok(())
     }
 }

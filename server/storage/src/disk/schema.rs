@@ -80,6 +80,7 @@ pub(super) fn load(db: &Db, collections: &Tree) -> Result<Registry, StorageError
 impl SledStore {
     pub(super) fn put_collection_inner(&self, new: &Collection) -> Result<Seq, StorageError> {
         let mut registry = self.registry.write();
+        self.checkpoint(&mut self.commit_lock.lock())?;
         let layout = Layout::new(Arc::new(new.clone()))?;
         let current = registry.get(&new.id).cloned();
         let mut names: HashSet<Vec<u8>> = self
@@ -120,7 +121,8 @@ impl SledStore {
             }
         }
         registry.insert(new.id.clone(), Arc::new(Handles::open(&self.db, layout)?));
-        self.group.committed(seq);
+        self.flush_durably()?;
+        self.durable_to(seq);
         Ok(seq)
     }
 
@@ -168,6 +170,7 @@ impl SledStore {
         collection: &Collection,
     ) -> Result<Seq, StorageError> {
         let mut registry = self.registry.write();
+        self.checkpoint(&mut self.commit_lock.lock())?;
         let seq = self.schema_commit(&collection.id, None)?;
         registry.remove(&collection.id);
         for name in self
@@ -181,13 +184,16 @@ impl SledStore {
                 tracing::warn!(error = %e, tree = %String::from_utf8_lossy(&name), "dropping a deleted collection's tree failed");
             }
         }
-        self.group.committed(seq);
+        self.flush_durably()?;
+        self.durable_to(seq);
         Ok(seq)
     }
 
     /// Writes (or removes) one definition and allocates a seq for the change, atomically.
     /// Stores the settings document under a new sequence number.
     pub(super) fn save_settings_inner(&self, json: &[u8]) -> Result<Seq, StorageError> {
+        let mut wal = self.commit_lock.lock();
+        self.checkpoint(&mut wal)?;
         let result = self.meta.transaction(|meta| {
             let seq = meta
                 .get(keys::SEQ_KEY)?
@@ -198,11 +204,14 @@ impl SledStore {
             meta.insert(keys::SEQ_KEY, &keys::seq_bytes(seq))?;
             Ok::<_, ConflictableTransactionError<StorageError>>(seq)
         });
-        match result {
-            Ok(seq) => Ok(seq),
-            Err(TransactionError::Abort(e)) => Err(e),
-            Err(TransactionError::Storage(e)) => Err(e.into()),
-        }
+        let seq = match result {
+            Ok(seq) => seq,
+            Err(TransactionError::Abort(e)) => return Err(e),
+            Err(TransactionError::Storage(e)) => return Err(e.into()),
+        };
+        self.flush_durably()?;
+        self.durable_to(seq);
+        Ok(seq)
     }
 
     fn schema_commit(&self, id: &str, json: Option<Vec<u8>>) -> Result<Seq, StorageError> {

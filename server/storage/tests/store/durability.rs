@@ -115,7 +115,7 @@ fn a_newer_format_is_refused() {
             e,
             StorageError::NewerFormat {
                 found: 99,
-                supported: 2
+                supported: 3
             }
         ),
         "{e:?}"

@@ -1,6 +1,6 @@
-//! Upgrades: a data directory written by an earlier build (the committed fixture of
-//! format 1, `tests/fixtures/format-1`) opens, reads back every record and verifies;
-//! one from a newer build is refused with a message that says what to do.
+//! Upgrades: a data directory written by an earlier build (the committed fixtures of
+//! each earlier format, `tests/fixtures/format-<n>`) opens, reads back every record and
+//! verifies; one from a newer build is refused with a message that says what to do.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -11,8 +11,11 @@ use basalt_core::Value;
 use basalt_storage::conformance::fixtures;
 use basalt_storage::{SledOptions, SledStore, StorageError};
 
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format-1")
+/// The formats of earlier builds with a committed fixture.
+const FORMATS: &[u32] = &[1, 2];
+
+fn fixture(format: u32) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/format-{format}"))
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -72,14 +75,18 @@ fn fill(store: &SledStore) {
     store.sync(last).unwrap();
 }
 
-/// Writes the fixture (run once per format, then commit it):
-/// `BASALT_WRITE_FIXTURE=1 cargo test -p basalt-storage --test store write_format_fixture`.
+/// Writes the fixture of the current format (run once per format, then commit it and
+/// add the format to [`FORMATS`] once the next format exists):
+/// `BASALT_WRITE_FIXTURE=<format> cargo test -p basalt-storage --test store write_format_fixture`.
 #[test]
 fn write_format_fixture() {
-    if std::env::var_os("BASALT_WRITE_FIXTURE").is_none() {
+    let Some(format) = std::env::var("BASALT_WRITE_FIXTURE")
+        .ok()
+        .and_then(|f| f.parse().ok())
+    else {
         return;
-    }
-    let dir = fixture();
+    };
+    let dir = fixture(format);
     let _ = std::fs::remove_dir_all(&dir);
     let store = SledStore::open(
         &dir,
@@ -93,9 +100,15 @@ fn write_format_fixture() {
 }
 
 #[test]
-fn a_directory_from_format_1_opens_and_reads_back() {
+fn directories_from_earlier_formats_open_and_read_back() {
+    for format in FORMATS {
+        reads_back(*format);
+    }
+}
+
+fn reads_back(format: u32) {
     let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&fixture(), tmp.path());
+    copy_dir(&fixture(format), tmp.path());
     let store = crate::open_sled(tmp.path()).unwrap();
     store.verify().unwrap();
     let collections = store.load_collections().unwrap();
@@ -146,7 +159,7 @@ fn a_directory_from_format_1_opens_and_reads_back() {
 #[test]
 fn a_directory_from_a_newer_format_is_refused_untouched() {
     let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&fixture(), tmp.path());
+    copy_dir(&fixture(1), tmp.path());
     {
         let db = crate::open_raw(tmp.path());
         db.open_tree("meta")
