@@ -238,7 +238,7 @@ pub async fn get_metrics(ctx: Ctx, _req: &Request) -> Result<Response, ApiError>
         let name = "basalt_store_flush_duration_seconds";
         let _ = writeln!(
             out,
-            "# HELP {name} Time spent making commits durable (group-commit flushes).\n# TYPE {name} summary\n{name}_sum {}\n{name}_count {flushes}",
+            "# HELP {name} Time spent making writes durable (log syncs and store flushes).\n# TYPE {name} summary\n{name}_sum {}\n{name}_count {flushes}",
             time.as_secs_f64()
         );
     }

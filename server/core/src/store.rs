@@ -120,11 +120,11 @@ pub trait RecordStore: Lookup + Send + Sync + 'static {
 
     /// Applies all writes atomically together with their index and change-log entries.
     /// Unique-index violations fail the whole commit with a validation error naming the
-    /// fields. The result is committed but not yet necessarily durable: see [`Self::sync`].
+    /// fields. A store may return before the write is durable: see [`Self::sync`].
     fn commit(&self, writes: Vec<Write>) -> Result<Seq>;
 
-    /// Blocks until everything up to `seq` is on disk. Concurrent callers share one
-    /// flush (group commit).
+    /// Blocks until everything up to `seq` is on disk (a no-op for a store whose
+    /// writes are durable when they return).
     fn sync(&self, seq: Seq) -> Result<()>;
 
     /// Like [`Self::sync`], but calls `done` when `seq` is durable instead of blocking,

@@ -35,7 +35,7 @@ const IDLE_WAIT: Duration = Duration::from_millis(200);
 const IDLE_LAG: Seq = 10_000;
 /// Under a steady stream of writes, the indexer gathers changes at least this long
 /// between rounds, so each round reads and applies many changes rather than waking up
-/// for every group-commit flush (a small part of the freshness budget).
+/// for every durable commit (a small part of the freshness budget).
 const MIN_ROUND_GAP: Duration = Duration::from_millis(20);
 /// How long a failed build waits before it is tried again.
 const RETRY_BUILD: Duration = Duration::from_secs(30);

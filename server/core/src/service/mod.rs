@@ -243,8 +243,8 @@ impl Services {
         Ok(())
     }
 
-    /// Calls `done` once the write behind `pending` is on disk; shared with concurrent
-    /// writers (group commit), and without parking a thread.
+    /// Calls `done` once the write behind `pending` is on disk, without parking a
+    /// thread.
     pub fn when_durable(&self, pending: Pending, done: Box<dyn FnOnce(Result<()>) + Send>) {
         let signal = self.durable.clone();
         let seq = pending.seq;
