@@ -160,11 +160,17 @@ impl Wal {
         if end > self.len {
             self.grow(end)?;
         }
-        self.file
-            .write_all_at(&record, self.pos)
-            .map_err(StorageError::Wal)?;
         let started = Instant::now();
-        self.file.sync_data().map_err(StorageError::Wal)?;
+        let written = self
+            .file
+            .write_all_at(&record, self.pos)
+            .and_then(|()| self.file.sync_data());
+        if let Err(e) = written {
+            // The commits fail: a whole record that reached the disk anyway must not
+            // bring them back on the next replay.
+            let _ = self.file.write_all_at(&[0; HEADER], self.pos);
+            return Err(StorageError::Wal(e));
+        }
         stats.add(started);
         self.pos = end;
         Ok(())
