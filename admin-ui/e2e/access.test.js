@@ -85,8 +85,9 @@ test('assign a role to a user and open a collection to it with a policy', async 
   await shot(page, '21-policy-error');
   await condition.fill('');
   await condition.pressSequentially('lev');
-  await page.getByRole('listbox', { name: 'Suggestions' }).waitFor();
+  await page.getByRole('listbox', { name: 'Suggestions' }).getByRole('option', { name: /^level/, selected: true }).waitFor();
   await page.keyboard.press('Enter');
+  await page.getByRole('listbox', { name: 'Suggestions' }).waitFor({ state: 'detached' });
   await condition.pressSequentially(' > 5');
   assert.equal(await condition.inputValue(), 'level > 5');
   await page.getByRole('button', { name: 'Add policy' }).click();
