@@ -10,7 +10,7 @@
 //! lives in `meta` and is only written under the lock, so seqs are allocated in commit
 //! order.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use ::sled::{IVec, Tree};
@@ -63,14 +63,32 @@ impl Part {
     }
 }
 
-/// A commit waiting in [`SledStore::queue`] for a batch to carry it.
-pub(super) struct Queued {
-    writes: Vec<(Arc<Handles>, Prepared)>,
-    outcome: Arc<Outcome>,
+/// Commits waiting for a batch to carry them, oldest first. The commit at the front
+/// leads: it carries every commit queued behind it in one batch, then wakes each of
+/// them with its result and the new front to lead the next batch. Each waiter is
+/// woken once, by the leader, and the next batch starts as soon as the last one is
+/// done (waiting on the commit lock instead would hand it from waiter to waiter, one
+/// wakeup after another, before the next batch could start).
+pub(super) type Queue = parking_lot::Mutex<VecDeque<Waiting>>;
+
+pub(super) struct Waiting {
+    ticket: Arc<Ticket>,
+    /// Taken by the leader that carries the commit.
+    writes: Option<Vec<(Arc<Handles>, Prepared)>>,
 }
 
-/// Where the batch that carried a commit leaves its result.
-type Outcome = parking_lot::Mutex<Option<Result<Seq, StorageError>>>;
+/// A queued commit's result, and what wakes its caller (used with the queue's lock).
+#[derive(Default)]
+struct Ticket {
+    outcome: parking_lot::Mutex<Option<Result<Seq, StorageError>>>,
+    wake: parking_lot::Condvar,
+}
+
+/// A commit in a batch being carried.
+struct Queued {
+    writes: Vec<(Arc<Handles>, Prepared)>,
+    ticket: Arc<Ticket>,
+}
 
 /// The writes of a batch over the stored trees: reads see the writes of the batch's
 /// earlier commits, and a failing commit's writes are dropped alone.
@@ -144,9 +162,9 @@ fn missing(tree: usize) -> StorageError {
 impl SledStore {
     /// Commits `writes` atomically and durably, and returns the seq of the last one.
     ///
-    /// Concurrent commits share log records: each queues its prepared writes, and
-    /// whichever holds the commit lock next carries every queued commit in one record
-    /// and one sync, while the commits arriving meanwhile queue for the next. A commit
+    /// Concurrent commits share log records: each queues its prepared writes, and the
+    /// one at the front of the queue carries every queued commit in one record and one
+    /// sync, while the commits arriving meanwhile queue for the next. A commit
     /// that fails (a taken id, a conflict, a unique index) is dropped from the batch
     /// with its error, so commits succeed or fail exactly as they would one at a time,
     /// in queue order. Each caller holds the registry shared until its result is back,
@@ -174,27 +192,48 @@ impl SledStore {
             let prepared = prepare(write, &h)?;
             staged.push((h, prepared));
         }
-        let outcome = Arc::new(Outcome::new(None));
-        self.queue.lock().push(Queued {
-            writes: staged,
-            outcome: outcome.clone(),
+        let ticket = Arc::new(Ticket::default());
+        let mut queue = self.queue.lock();
+        queue.push_back(Waiting {
+            ticket: ticket.clone(),
+            writes: Some(staged),
         });
-        let mut wal = self.commit_lock.lock();
-        let carried = outcome.lock().take();
-        let result = match carried {
-            Some(result) => result,
-            None => {
-                let batch = std::mem::take(&mut *self.queue.lock());
-                self.carry(&mut wal, batch);
-                let result = outcome.lock().take();
-                result.unwrap_or_else(|| {
-                    Err(StorageError::Corrupt("a queued commit was lost".into()))
-                })
+        loop {
+            if let Some(result) = ticket.outcome.lock().take() {
+                return result;
             }
-        };
-        drop(wal);
+            if queue
+                .front()
+                .is_some_and(|w| Arc::ptr_eq(&w.ticket, &ticket))
+            {
+                break;
+            }
+            ticket.wake.wait(&mut queue);
+        }
+        // This commit leads: every commit queued so far goes into its batch.
+        let batch: Vec<Queued> = queue
+            .iter_mut()
+            .filter_map(|w| {
+                w.writes.take().map(|writes| Queued {
+                    writes,
+                    ticket: w.ticket.clone(),
+                })
+            })
+            .collect();
+        let carried = queue.len();
+        drop(queue);
+        self.carry(&mut self.commit_lock.lock(), batch);
+        let mut queue = self.queue.lock();
+        for done in queue.drain(..carried) {
+            done.ticket.wake.notify_one();
+        }
+        if let Some(next) = queue.front() {
+            next.ticket.wake.notify_one();
+        }
+        drop(queue);
         drop(registry);
-        result
+        let result = ticket.outcome.lock().take();
+        result.unwrap_or_else(|| Err(StorageError::Corrupt("a queued commit was lost".into())))
     }
 
     /// Applies `batch` (called with the commit lock held), leaving each commit's result
@@ -250,7 +289,7 @@ impl SledStore {
         }
         let written = self.write_through(wal, overlay, seq, results.iter().any(Result::is_ok));
         for (queued, result) in batch.iter().zip(results) {
-            *queued.outcome.lock() = Some(match (&written, result) {
+            *queued.ticket.outcome.lock() = Some(match (&written, result) {
                 (Err(e), Ok(_)) => Err(copy(e)),
                 (_, result) => result,
             });
@@ -314,7 +353,7 @@ fn copy(e: &StorageError) -> StorageError {
 /// Gives every commit of `batch` the error `e`.
 fn fail_all(batch: &[Queued], e: &StorageError) {
     for queued in batch {
-        *queued.outcome.lock() = Some(Err(copy(e)));
+        *queued.ticket.outcome.lock() = Some(Err(copy(e)));
     }
 }
 

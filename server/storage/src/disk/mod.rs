@@ -99,8 +99,8 @@ pub struct SledStore {
     /// outside them (schema, settings, checkpoints) all hold it: they read and write
     /// the seq counter, and sled only ever sees them one at a time.
     commit_lock: parking_lot::Mutex<Wal>,
-    /// Commits waiting for the commit lock: its next holder carries them all.
-    queue: parking_lot::Mutex<Vec<commit::Queued>>,
+    /// Commits waiting for a batch to carry them.
+    queue: commit::Queue,
     /// Syncs of the write-ahead log, and durable flushes of sled.
     wal_stats: SyncStats,
     flush_stats: SyncStats,
@@ -165,7 +165,7 @@ impl SledStore {
             log,
             durable: AtomicU64::new(0),
             commit_lock: parking_lot::Mutex::new(wal),
-            queue: parking_lot::Mutex::new(Vec::new()),
+            queue: commit::Queue::default(),
             wal_stats: SyncStats::default(),
             flush_stats: SyncStats::default(),
             pre_images: parking_lot::Mutex::new(None),
