@@ -23,6 +23,10 @@ use crate::{ApiError, AppState};
 pub const QUEUE: usize = 8192;
 /// The most entries one append carries.
 const BATCH: usize = 512;
+/// After an append that was not full, the writer waits this long for more entries:
+/// under load each append then carries hundreds of entries (one hop to the blocking
+/// pool and one file write for all of them), and a log shows up this much later.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(25);
 /// PocketBase's levels.
 const INFO: i64 = 0;
 const WARN: i64 = 4;
@@ -82,7 +86,12 @@ pub fn start_writer(
                     break;
                 }
             }
+            let full = buf.len() >= BATCH;
             write(&store, &services, std::mem::take(&mut buf)).await;
+            if !full {
+                // A stop meanwhile is not lost: `stopping` holds the notification.
+                tokio::time::sleep(LINGER).await;
+            }
         }
     });
     let sink = Arc::new(LogSink {

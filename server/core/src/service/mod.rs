@@ -6,6 +6,7 @@
 mod access;
 mod batch;
 mod collections;
+mod compiled;
 mod counts;
 mod download;
 mod emails;
@@ -117,6 +118,7 @@ pub struct Services {
     schema_lock: Mutex<()>,
     secret: String,
     counts: counts::CountCache,
+    filters: compiled::FilterCache,
     tokens: tokens::TokenCache,
     durable: Arc<DurableSignal>,
     policy: Option<Arc<dyn crate::policy::PolicyEngine>>,
@@ -152,6 +154,7 @@ impl Services {
             schema_lock: Mutex::new(()),
             secret,
             counts: counts::CountCache::default(),
+            filters: compiled::FilterCache::default(),
             tokens: tokens::TokenCache::default(),
             durable: Arc::default(),
             policy: None,

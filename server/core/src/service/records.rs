@@ -119,13 +119,10 @@ impl Services {
         }
         let mut filter = None;
         if !params.filter.trim().is_empty() {
-            filter = Some(Filter::compile_with(
-                &params.filter,
-                collection,
-                &catalog,
-                None,
-                &opts,
-            )?);
+            filter = Some(
+                self.filters
+                    .compile(&params.filter, collection, &catalog, &opts)?,
+            );
         }
         if let Some(cond) = permit.condition() {
             filter = Some(match filter {
