@@ -43,6 +43,8 @@ pub fn open_services(config: &Config) -> anyhow::Result<Arc<Services>> {
     };
     let options = SledOptions {
         cache_capacity_bytes: config.cache_bytes,
+        // Records by id in front of the page cache: half as much again.
+        record_cache_bytes: usize::try_from(config.cache_bytes / 2).unwrap_or(usize::MAX),
     };
     let store = SledStore::open(&config.dir.join("store"), options)
         .map_err(|e| anyhow::anyhow!("opening the store in {}: {e}", config.dir.display()))?;

@@ -287,7 +287,8 @@ impl SledStore {
                 }
             });
         }
-        let written = self.write_through(wal, overlay, seq, results.iter().any(Result::is_ok));
+        let written =
+            self.write_through(wal, overlay, &parts, seq, results.iter().any(Result::is_ok));
         for (queued, result) in batch.iter().zip(results) {
             *queued.ticket.outcome.lock() = Some(match (&written, result) {
                 (Err(e), Ok(_)) => Err(copy(e)),
@@ -301,6 +302,7 @@ impl SledStore {
         &self,
         wal: &mut Wal,
         mut overlay: Overlay<'_>,
+        parts: &[Part],
         seq: Seq,
         any: bool,
     ) -> Result<(), StorageError> {
@@ -321,9 +323,23 @@ impl SledStore {
             self.checkpoint(wal)?;
         }
         wal.append(&payload, &self.wal_stats)?;
-        for (tree, writes) in writes {
-            apply_writes(tree, writes)?;
+        let applied = writes
+            .iter()
+            .try_for_each(|(tree, writes)| apply_writes(tree, writes));
+        for part in parts {
+            let records = part.handles.records.name();
+            let Some((_, writes)) = writes.iter().find(|(tree, _)| tree.name() == records) else {
+                continue;
+            };
+            let cache = &part.handles.cache;
+            if applied.is_ok() {
+                cache.write(writes.iter().map(|(id, v)| (&id[..], v.as_deref())));
+            } else {
+                // Some of the writes may have been applied, some not.
+                cache.forget(writes.iter().map(|(id, _)| &id[..]));
+            }
         }
+        applied?;
         self.durable_to(seq);
         Ok(())
     }
@@ -332,10 +348,10 @@ impl SledStore {
 /// Applies a tree's writes one by one: a sled batch (or transaction) would seal and
 /// write an IO buffer of its own, which is what the log saves, and the log makes the
 /// writes atomic across a crash anyway.
-pub(super) fn apply_writes(tree: &Tree, writes: TreeWrites) -> Result<(), StorageError> {
+pub(super) fn apply_writes(tree: &Tree, writes: &TreeWrites) -> Result<(), StorageError> {
     for (key, value) in writes {
         match value {
-            Some(v) => tree.insert(key, v)?,
+            Some(v) => tree.insert(&key[..], &v[..])?,
             None => tree.remove(key)?,
         };
     }

@@ -1,5 +1,6 @@
 //! [`SledStore`]: the record store on sled (key layout in the crate docs).
 
+mod cache;
 mod commit;
 mod read;
 mod schema;
@@ -31,12 +32,15 @@ use crate::StorageError;
 pub struct SledOptions {
     /// The page cache, in bytes: the main knob of the store's memory use.
     pub cache_capacity_bytes: u64,
+    /// Records kept by id in front of the page cache, in bytes (all collections).
+    pub record_cache_bytes: usize,
 }
 
 impl Default for SledOptions {
     fn default() -> SledOptions {
         SledOptions {
             cache_capacity_bytes: 64 << 20,
+            record_cache_bytes: 32 << 20,
         }
     }
 }
@@ -57,10 +61,12 @@ pub(crate) struct Handles {
     pub indexes: Vec<Tree>,
     /// Parallel to `layout.relations`.
     pub reverse: Vec<Tree>,
+    /// Records by id, in front of `records`.
+    pub cache: cache::RecordCache,
 }
 
 impl Handles {
-    fn open(db: &Db, layout: Layout) -> Result<Handles, StorageError> {
+    fn open(db: &Db, layout: Layout, budget: &Arc<cache::Budget>) -> Result<Handles, StorageError> {
         Ok(Handles {
             records: db.open_tree(keys::records_tree(&layout.def.id))?,
             order: db.open_tree(keys::order_tree(&layout.def.id))?,
@@ -74,6 +80,7 @@ impl Handles {
                 .iter()
                 .map(|r| db.open_tree(&r.tree))
                 .collect::<Result<_, _>>()?,
+            cache: cache::RecordCache::new(budget.clone()),
             layout,
         })
     }
@@ -104,6 +111,8 @@ pub struct SledStore {
     /// Syncs of the write-ahead log, and durable flushes of sled.
     wal_stats: SyncStats,
     flush_stats: SyncStats,
+    /// What the collections' record caches may hold together.
+    cache_budget: Arc<cache::Budget>,
     /// Set while an export runs: see `snapshot`.
     pre_images: parking_lot::Mutex<Option<snapshot::PreImages>>,
 }
@@ -149,7 +158,7 @@ impl SledStore {
         };
         let wal = Wal::open(dir, epoch)?;
         let replayed =
-            wal.replay(|tree, writes| commit::apply_writes(&db.open_tree(tree)?, writes))?;
+            wal.replay(|tree, writes| commit::apply_writes(&db.open_tree(tree)?, &writes))?;
         if replayed > 0 {
             tracing::info!(records = replayed, "replayed the write-ahead log");
         }
@@ -169,6 +178,7 @@ impl SledStore {
             wal_stats: SyncStats::default(),
             flush_stats: SyncStats::default(),
             pre_images: parking_lot::Mutex::new(None),
+            cache_budget: cache::Budget::new(options.record_cache_bytes),
             db,
         };
         store.checkpoint(&mut store.commit_lock.lock())?;
@@ -185,7 +195,7 @@ impl SledStore {
             None => 0,
         };
         store.durable.store(seq, Ordering::Release);
-        *store.registry.write() = schema::load(&store.db, &store.collections)?;
+        *store.registry.write() = schema::load(&store.db, &store.collections, &store.cache_budget)?;
         Ok(store)
     }
 

@@ -174,7 +174,7 @@ impl SledStore {
         let Some(handles) = registry.get(&collection.id) else {
             return Ok(None);
         };
-        let Some(value) = handles.records.get(id.as_bytes())? else {
+        let Some(value) = handles.cache.get(&handles.records, id.as_bytes())? else {
             return Ok(None);
         };
         decode(collection, raw(id.as_bytes(), value)?.bytes.as_ref()).map(Some)
@@ -229,7 +229,7 @@ impl SledStore {
                 continue;
             };
             // A referrer deleted since is simply skipped.
-            let Some(value) = handles.records.get(referrer)? else {
+            let Some(value) = handles.cache.get(&handles.records, referrer)? else {
                 continue;
             };
             let record = decode(collection, raw(referrer, value)?.bytes.as_ref())?;
@@ -320,7 +320,7 @@ fn insertion(handles: &Handles) -> Candidates<'_> {
             let id = keys::order_key_id(&key)
                 .ok_or_else(|| StorageError::Corrupt("insertion-order key".into()))?;
             // Deleted since the key was read: skip it.
-            let Some(value) = handles.records.get(id)? else {
+            let Some(value) = handles.cache.get(&handles.records, id)? else {
                 return Ok(None);
             };
             raw(id, value).map(Some)
@@ -355,7 +355,7 @@ fn through_index<'a>(
                     .ok_or_else(|| StorageError::Corrupt("index key".into()))?;
                 key.get(len..).unwrap_or_default()
             };
-            let Some(stored) = handles.records.get(id)? else {
+            let Some(stored) = handles.cache.get(&handles.records, id)? else {
                 return Ok(None);
             };
             raw(id, stored).map(Some)

@@ -28,7 +28,11 @@ const BATCH: usize = 1000;
 
 /// Loads every stored collection, drops trees no definition references, and builds
 /// any referenced tree that is missing.
-pub(super) fn load(db: &Db, collections: &Tree) -> Result<Registry, StorageError> {
+pub(super) fn load(
+    db: &Db,
+    collections: &Tree,
+    budget: &Arc<super::cache::Budget>,
+) -> Result<Registry, StorageError> {
     let mut layouts = Vec::new();
     for item in collections.iter() {
         let (key, value) = item?;
@@ -72,7 +76,10 @@ pub(super) fn load(db: &Db, collections: &Tree) -> Result<Registry, StorageError
         {
             build_reverse(db, &records, &layout, rel)?;
         }
-        registry.insert(layout.def.id.clone(), Arc::new(Handles::open(db, layout)?));
+        registry.insert(
+            layout.def.id.clone(),
+            Arc::new(Handles::open(db, layout, budget)?),
+        );
     }
     Ok(registry)
 }
@@ -120,7 +127,10 @@ impl SledStore {
                 tracing::warn!(error = %e, tree = %String::from_utf8_lossy(name), "dropping an unused tree failed");
             }
         }
-        registry.insert(new.id.clone(), Arc::new(Handles::open(&self.db, layout)?));
+        registry.insert(
+            new.id.clone(),
+            Arc::new(Handles::open(&self.db, layout, &self.cache_budget)?),
+        );
         self.flush_durably()?;
         self.durable_to(seq);
         Ok(seq)

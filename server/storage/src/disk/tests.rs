@@ -89,8 +89,19 @@ fn populate(c: &Arc<Collection>, sled: &SledStore, memory: &MemoryStore, rng: &m
                 record: random_record(c, rng, n),
             },
         };
+        // Reading the record first puts it in sled's record cache: the write must
+        // replace it there too.
+        let id = match &write {
+            Write::Create { record, .. } => record.id().to_owned(),
+            Write::Update { old, .. } | Write::Delete { old, .. } => old.id().to_owned(),
+        };
+        sled.get_inner(c, &id).unwrap();
         let a = sled.commit(vec![write.clone()]);
         let b = memory.commit(vec![write.clone()]);
+        assert_eq!(
+            sled.get_inner(c, &id).unwrap(),
+            Lookup::get(memory, c, &id).unwrap()
+        );
         assert_eq!(
             a.as_ref().map_err(|e| &e.data),
             b.as_ref().map_err(|e| &e.data),
@@ -565,4 +576,63 @@ fn the_log_restores_writes_sled_lost() {
     let store = SledStore::open(dir.path(), SledOptions::default()).unwrap();
     store.verify().unwrap();
     assert_eq!(store.changes_since(0, 1000).unwrap().len(), 42);
+}
+
+#[test]
+fn the_record_cache_never_keeps_a_value_older_than_the_last_write() {
+    let store = temp_store();
+    let c = collection();
+    store.put_collection(None, &c).unwrap();
+    let id = fixtures::id(1);
+    let version = |n: usize| {
+        fixtures::record(
+            &c,
+            &id,
+            &[
+                ("title", Value::text(format!("v{n}"))),
+                ("slug", Value::text("")),
+            ],
+        )
+    };
+    store
+        .commit(vec![Write::Create {
+            collection: c.clone(),
+            record: version(0),
+        }])
+        .unwrap();
+    let writes = 300;
+    let done = std::sync::atomic::AtomicBool::new(false);
+    // Stops the readers even when an assertion below fails.
+    struct Stop<'a>(&'a std::sync::atomic::AtomicBool);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    std::thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| {
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    store.get_inner(&c, &id).unwrap().unwrap();
+                }
+            });
+        }
+        let _stop = Stop(&done);
+        let mut old = version(0);
+        for n in 1..=writes {
+            let new = version(n);
+            store
+                .commit(vec![Write::Update {
+                    collection: c.clone(),
+                    old,
+                    new: new.clone(),
+                }])
+                .unwrap();
+            assert_eq!(store.get_inner(&c, &id).unwrap().as_ref(), Some(&new));
+            old = new;
+        }
+    });
+    assert_eq!(store.get_inner(&c, &id).unwrap(), Some(version(writes)));
+    let registry = store.registry.read();
+    assert_eq!(registry.get(&c.id).unwrap().cache.len(), 1);
 }

@@ -92,6 +92,7 @@ fn write_format_fixture() {
         &dir,
         SledOptions {
             cache_capacity_bytes: 1 << 20,
+            ..SledOptions::default()
         },
     )
     .unwrap();
