@@ -52,7 +52,8 @@
 //!
 //! Queries go through a small planner (see `planner`): point lookups, index ranges and
 //! index-ordered walks that stop once the page is full, else a scan with a bounded
-//! top-k. Every candidate is still checked against the whole filter.
+//! top-k. Every candidate is still checked against the whole filter. Records are read
+//! by id through a cache in front of sled (`disk::cache`) that commits write through.
 
 mod changes;
 #[cfg(any(test, feature = "conformance"))]
