@@ -2,12 +2,41 @@
 //!
 //! Stored as text in that form, so that lexical order is chronological order.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, SecondsFormat, Timelike, Utc};
 
 pub const FORMAT: &str = "%Y-%m-%d %H:%M:%S%.3fZ";
 
 pub fn format(t: DateTime<Utc>) -> String {
-    t.format(FORMAT).to_string()
+    let year = t.year();
+    if !(0..=9999).contains(&year) {
+        return t.format(FORMAT).to_string();
+    }
+    // By hand: chrono's formatter interprets `FORMAT` on every call, and every record
+    // written and every request logged formats a date or two.
+    let mut out = String::with_capacity(24);
+    push_digits(&mut out, year.unsigned_abs(), 4);
+    let millis = t.timestamp_subsec_millis().min(999);
+    for (sep, n, width) in [
+        ('-', t.month(), 2),
+        ('-', t.day(), 2),
+        (' ', t.hour(), 2),
+        (':', t.minute(), 2),
+        (':', t.second(), 2),
+        ('.', millis, 3),
+    ] {
+        out.push(sep);
+        push_digits(&mut out, n, width);
+    }
+    out.push('Z');
+    out
+}
+
+/// `n` in decimal, zero-padded to `width` digits (the lowest ones if it has more).
+fn push_digits(out: &mut String, n: u32, width: u32) {
+    for place in (0..width).rev() {
+        let digit = (n / 10u32.pow(place) % 10) as u8;
+        out.push(char::from(b'0' + digit));
+    }
 }
 
 pub fn now() -> String {
@@ -70,5 +99,22 @@ mod tests {
             "2024-01-02 01:04:05.000Z"
         );
         assert!(normalize("yesterday").is_none());
+    }
+
+    #[test]
+    fn formats_exactly_like_chrono() {
+        let mut t: i64 = 1;
+        // Instants from 1970 to far past 9999 (chrono's fallback), millisecond steps
+        // mixed in, every field's digits exercised.
+        for step in 0..5_000i64 {
+            t = t
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let millis = (t >> 1).rem_euclid(400_000_000_000_000) + step;
+            let at = DateTime::from_timestamp_millis(millis).unwrap();
+            assert_eq!(format(at), at.format(FORMAT).to_string(), "{millis}");
+        }
+        let epoch = DateTime::from_timestamp_millis(0).unwrap();
+        assert_eq!(format(epoch), "1970-01-01 00:00:00.000Z");
     }
 }
