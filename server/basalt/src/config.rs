@@ -186,7 +186,7 @@ pub const KEYS: &[Key] = &[
     key("origins", Some("--origins"), Kind::List, "*", "Origins allowed by CORS, comma-separated in the environment and on the command line; `*` allows any."),
     key("max_body_mb", Some("--max-body-mb"), Kind::Integer, "32", "The largest request body accepted, in MiB (1–4096); larger requests get 413."),
     key("max_upload_mb", Some("--max-upload-mb"), Kind::Integer, "1024", "The largest multipart upload accepted, in MiB (1–65536); each file field's `maxSize` × `maxSelect` bounds uploads further."),
-    key("cache_mb", Some("--cache-mb"), Kind::Integer, "64", "The store's page cache, in MiB: its main memory knob."),
+    key("cache_mb", Some("--cache-mb"), Kind::Integer, "64", "The store's page cache, in MiB: its main memory knob. Records read by id are also kept in a cache of their own in front of it, up to half as much again."),
     key("search_writer_mb", Some("--search-writer-mb"), Kind::Integer, "50", "Indexing memory of each collection's full-text index writer, in MiB (at least 15)."),
     key("search_commit_ms", Some("--search-commit-ms"), Kind::Integer, "500", "How long the search indexer gathers changes before committing them, in ms."),
     key("tls_cert", Some("--tls-cert"), Kind::Text, "", "A PEM certificate chain: serve HTTPS instead of HTTP (needs `tls_key`)."),
