@@ -113,6 +113,13 @@ impl State {
     fn run(&mut self, stop: &AtomicBool) {
         let signal = self.services.durable_signal();
         while !stop.load(Ordering::SeqCst) {
+            if self.hub.is_empty() {
+                // Nobody to tell: the changes need not be read, nor each durable
+                // commit followed (a wake-up per commit under write load).
+                self.cursor = self.cursor.max(signal.last());
+                self.hub.wait_for_client(IDLE_WAIT);
+                continue;
+            }
             let limit = signal.wait_past(self.cursor, IDLE_WAIT);
             if limit <= self.cursor {
                 continue;

@@ -66,6 +66,10 @@ pub struct Hub {
     clients: RwLock<HashMap<String, Arc<Client>>>,
     /// Set on shutdown: every stream ends and no new one opens.
     closed: AtomicBool,
+    /// Wakes the follower, which idles while no client is connected, when one
+    /// connects (see [`Hub::wait_for_client`]).
+    arrival: Mutex<()>,
+    arrived: parking_lot::Condvar,
 }
 
 /// One connection.
@@ -95,6 +99,16 @@ impl Hub {
             limits,
             clients: RwLock::new(HashMap::new()),
             closed: AtomicBool::new(false),
+            arrival: Mutex::new(()),
+            arrived: parking_lot::Condvar::new(),
+        }
+    }
+
+    /// Returns when a client is connected, or after `timeout`.
+    pub(crate) fn wait_for_client(&self, timeout: Duration) {
+        let mut arrival = self.arrival.lock();
+        if self.is_empty() {
+            self.arrived.wait_for(&mut arrival, timeout);
         }
     }
 
@@ -137,6 +151,10 @@ impl Hub {
             return None;
         }
         clients.insert(client.id.clone(), client.clone());
+        drop(clients);
+        // Under `arrival`: a follower that saw no client is waiting by now.
+        let _arrival = self.arrival.lock();
+        self.arrived.notify_all();
         Some((client, rx))
     }
 
