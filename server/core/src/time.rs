@@ -15,7 +15,8 @@ pub fn format(t: DateTime<Utc>) -> String {
     // written and every request logged formats a date or two.
     let mut out = String::with_capacity(24);
     push_digits(&mut out, year.unsigned_abs(), 4);
-    let millis = t.timestamp_subsec_millis().min(999);
+    // A leap second's fraction is past 1000 ms: chrono prints it modulo the second.
+    let millis = t.timestamp_subsec_millis() % 1000;
     for (sep, n, width) in [
         ('-', t.month(), 2),
         ('-', t.day(), 2),

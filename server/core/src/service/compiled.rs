@@ -24,6 +24,15 @@ struct Entries {
     filters: HashMap<String, Filter>,
 }
 
+impl Entries {
+    /// Whether the kept filters were compiled against `catalog`.
+    fn of(&self, catalog: &Arc<Catalog>) -> bool {
+        self.catalog
+            .as_ref()
+            .is_some_and(|c| Arc::ptr_eq(c, catalog))
+    }
+}
+
 impl FilterCache {
     /// `Filter::compile_with(input, collection, catalog, None, opts)`, from the cache
     /// when it can be. Only filters that read nothing but the record's own fields are
@@ -40,22 +49,14 @@ impl FilterCache {
             .then(|| format!("{}\u{0}{}\u{0}{input}", collection.id, opts.allow_hidden));
         if let Some(key) = &key {
             let entries = self.entries.lock();
-            let current = entries
-                .catalog
-                .as_ref()
-                .is_some_and(|c| Arc::ptr_eq(c, catalog));
-            if let Some(filter) = entries.filters.get(key).filter(|_| current) {
+            if let Some(filter) = entries.filters.get(key).filter(|_| entries.of(catalog)) {
                 return Ok(filter.clone());
             }
         }
         let filter = Filter::compile_with(input, collection, catalog, None, opts)?;
         if let Some(key) = key.filter(|_| filter.is_local()) {
             let mut entries = self.entries.lock();
-            let current = entries
-                .catalog
-                .as_ref()
-                .is_some_and(|c| Arc::ptr_eq(c, catalog));
-            if !current || entries.filters.len() >= CAPACITY {
+            if !entries.of(catalog) || entries.filters.len() >= CAPACITY {
                 entries.filters.clear();
                 entries.catalog = Some(catalog.clone());
             }
