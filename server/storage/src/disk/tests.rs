@@ -300,8 +300,9 @@ fn schema_changes_keep_trees_consistent() {
 }
 
 /// Writers that commit together share syncs: 8 threads released at once each round
-/// need a couple of syncs per round (the first arrival may go alone), not one each.
-/// The bound leaves room for stragglers on a loaded machine; one sync per write fails it.
+/// need about two syncs per round (the first arrival may go alone), not one each.
+/// The bound leaves a third for stragglers on a loaded machine (20-22 measured with
+/// both cores busy); one sync per write fails it.
 #[test]
 fn concurrent_writers_share_flushes() {
     let store = temp_store();
@@ -331,7 +332,7 @@ fn concurrent_writers_share_flushes() {
     let flushes = store.flush_count() - before;
     let writes = (threads * rounds) as u64;
     assert!(
-        flushes * 2 <= writes,
+        flushes <= 3 * rounds as u64,
         "{flushes} flushes for {writes} acknowledged writes"
     );
     // Every acknowledged write is there after a reopen.
