@@ -99,11 +99,13 @@ impl Ctx {
     }
 }
 
-/// What a [`Ctx::run_quick`] step decided: done on the spot, or the rest of the work,
-/// to run on the blocking pool.
+/// What a [`Ctx::run_quick`] step decided: done on the spot, the rest of the work to
+/// run on the blocking pool, or handed to something that reports back without parking
+/// a thread (a queued commit).
 pub enum Step<T> {
     Done(T),
     Blocking(Rest<T>),
+    Wait(tokio::sync::oneshot::Receiver<basalt_core::Result<T>>),
 }
 
 /// The part of a request's work left for the blocking pool.
@@ -133,6 +135,10 @@ impl Ctx {
             Step::Blocking(rest) => tokio::task::spawn_blocking(move || rest(&services))
                 .await
                 .map_err(|e| ApiError(Error::internal(format!("blocking task failed: {e}"))))?
+                .map_err(ApiError),
+            Step::Wait(reply) => reply
+                .await
+                .map_err(|_| ApiError(Error::internal("a queued step was dropped")))?
                 .map_err(ApiError),
         }
     }

@@ -105,6 +105,9 @@ pub struct SnapshotInfo {
     pub records: u64,
 }
 
+/// What [`RecordStore::commit_then`] calls with the commit's result.
+pub type Committed = Box<dyn FnOnce(Result<Seq>) + Send>;
+
 /// The record store. Methods block; async callers use `spawn_blocking`.
 pub trait RecordStore: Lookup + Send + Sync + 'static {
     /// Every stored collection, with storage slots and parsed indexes.
@@ -122,6 +125,13 @@ pub trait RecordStore: Lookup + Send + Sync + 'static {
     /// Unique-index violations fail the whole commit with a validation error naming the
     /// fields. A store may return before the write is durable: see [`Self::sync`].
     fn commit(&self, writes: Vec<Write>) -> Result<Seq>;
+
+    /// Like [`Self::commit`], but calls `done` with the result instead of blocking, so
+    /// async callers need not park a thread. `done` may run on another thread, or on
+    /// this one before the call returns.
+    fn commit_then(self: Arc<Self>, writes: Vec<Write>, done: Committed) {
+        done(self.commit(writes));
+    }
 
     /// Blocks until everything up to `seq` is on disk (a no-op for a store whose
     /// writes are durable when they return).

@@ -1,10 +1,10 @@
-use basalt_core::service::Action;
+use basalt_core::service::{Action, Services};
 use poem::web::{Json, Path};
 use poem::{handler, Body, Request};
 use serde_json::Value;
 
 use super::shape;
-use crate::context::{durable, Ctx};
+use crate::context::{durable, Ctx, Step};
 use crate::multipart::read_record_input;
 use crate::ApiError;
 
@@ -25,13 +25,23 @@ pub async fn create_record(
     }
     let state = ctx.state.clone();
     let (out, pending) = ctx
-        .run(move |s, who, request| {
+        .run_quick(move |s, who, request| {
             let c = s.collection(&collection).map_err(|mut e| {
                 e.message = "Missing or invalid collection context.".into();
                 e
             })?;
             let permit = s.authorize(&who, &c, Action::Create, request)?;
-            s.create_record_with_files(&who, &permit, &c, &mut body, uploads, &shape)
+            if uploads.is_empty() && s.creates_quickly(&permit, &c) {
+                let (reply, wait) = tokio::sync::oneshot::channel();
+                let done = Box::new(move |out| {
+                    let _ = reply.send(out);
+                });
+                s.create_record_then(&who, &permit, &c, &body, &shape, done)?;
+                return Ok(Step::Wait(wait));
+            }
+            Ok(Step::Blocking(Box::new(move |s: &Services| {
+                s.create_record_with_files(&who, &permit, &c, &mut body, uploads, &shape)
+            })))
         })
         .await?;
     durable(&state, pending).await?;

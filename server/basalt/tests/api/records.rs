@@ -354,3 +354,50 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// Creates race for the same ids, in a collection whose creates commit from the async
+/// worker (no relations) and one whose creates go to the blocking pool (a relation
+/// field): either way each id has exactly one winner, the others get the same 400, and
+/// every acknowledged record reads back.
+#[tokio::test]
+async fn racing_creates_of_one_id_have_one_winner_on_either_path() {
+    let s = TestServer::start().await;
+    let plain = s
+        .create_collection(json!({"name": "plain", "fields": [{"name": "n", "type": "number"}]}))
+        .await;
+    s.create_collection(json!({
+        "name": "linked",
+        "fields": [
+            {"name": "n", "type": "number"},
+            {"name": "to", "type": "relation", "collectionId": plain["id"], "maxSelect": 1},
+        ],
+    }))
+    .await;
+    for collection in ["plain", "linked"] {
+        let path = format!("/api/collections/{collection}/records");
+        let calls = (0..48).map(|n| {
+            let body = json!({"id": format!("racer{:010}", n % 6), "n": n});
+            s.call(Method::POST, &path, Some(body))
+        });
+        let replies = futures_util::future::join_all(calls).await;
+        let mut winners = std::collections::BTreeMap::new();
+        for (status, body) in replies {
+            if status == StatusCode::OK {
+                let id = body["id"].as_str().unwrap().to_owned();
+                assert!(winners.insert(id, body["n"].clone()).is_none(), "{body}");
+            } else {
+                assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+                assert_eq!(
+                    body["data"]["id"]["code"], "validation_not_unique",
+                    "{body}"
+                );
+            }
+        }
+        assert_eq!(winners.len(), 6, "{collection}: {winners:?}");
+        for (id, n) in winners {
+            let (status, got) = s.call(Method::GET, &format!("{path}/{id}"), None).await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(got["n"], n, "{collection}/{id}");
+        }
+    }
+}

@@ -40,7 +40,7 @@ pub use oauth2::{
 pub use policies::{POLICIES, ROLES};
 pub use principal::Principal;
 pub use realtime::Topic;
-pub use records::{ListOutput, ListParams, Rendered, Shape};
+pub use records::{Created, ListOutput, ListParams, Rendered, Shape};
 pub use signal::DurableSignal;
 
 use std::sync::Arc;
@@ -117,7 +117,7 @@ pub struct Services {
     /// Serializes schema changes; record writes never take it.
     schema_lock: Mutex<()>,
     secret: String,
-    counts: counts::CountCache,
+    counts: Arc<counts::CountCache>,
     filters: compiled::FilterCache,
     tokens: tokens::TokenCache,
     durable: Arc<DurableSignal>,
@@ -153,7 +153,7 @@ impl Services {
             catalog: ArcSwap::from_pointee(Catalog::new(collections)),
             schema_lock: Mutex::new(()),
             secret,
-            counts: counts::CountCache::default(),
+            counts: Arc::default(),
             filters: compiled::FilterCache::default(),
             tokens: tokens::TokenCache::default(),
             durable: Arc::default(),

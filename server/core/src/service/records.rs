@@ -12,7 +12,7 @@ use crate::filter::{superuser_only_prefix, Filter, Lookup, SortKey};
 use crate::record::input::{apply_input_as, Access, Input};
 use crate::record::render::RecordJson;
 use crate::record::Record;
-use crate::schema::Collection;
+use crate::schema::{Collection, FieldKind};
 use crate::store::{Query, Write};
 use crate::{Code, Error, Result};
 
@@ -255,6 +255,69 @@ impl Services {
     ) -> Result<(Json, Pending)> {
         let mut body = body.clone();
         self.create_record_with_files(who, permit, collection, &mut body, Vec::new(), shape)
+    }
+
+    /// Whether a create of `collection` under `permit`, without uploaded files, may
+    /// go through [`Services::create_record_then`]: nothing of it blocks. Creates that
+    /// run hooks, hash a password (auth collections), reload the policies, read
+    /// related records, or check a rule that reads the store do not.
+    pub fn creates_quickly(&self, permit: &Permit, collection: &Collection) -> bool {
+        let hooked = self.hooks.get().is_some_and(|hooks| {
+            hooks.wants_after()
+                || hooks.wants_before(&collection.name, crate::store::Action::Create)
+        });
+        !hooked
+            && !collection.is_auth()
+            && !self.is_policy_store(collection)
+            && permit.is_local()
+            && !collection
+                .fields
+                .iter()
+                .any(|f| matches!(f.kind, FieldKind::Relation(_)))
+    }
+
+    /// A create (one [`Services::creates_quickly`] allows) that does not block: the
+    /// record is checked and rendered here, and `done` gets the outcome of its commit,
+    /// on another thread. An error found before the commit is returned instead, and
+    /// `done` is never called.
+    pub fn create_record_then(
+        &self,
+        who: &Principal,
+        permit: &Permit,
+        collection: &Arc<Collection>,
+        body: &Map<String, Json>,
+        shape: &Shape,
+        done: Created,
+    ) -> Result<()> {
+        permit.check(collection, Action::Create)?;
+        if !self.creates_quickly(permit, collection) {
+            return Err(Error::internal(
+                "a create that blocks was not sent to the blocking pool",
+            ));
+        }
+        let shape = self.parse_shape(collection, &shape.expand, &shape.fields)?;
+        let record = self.prepare_create(self.store(), permit, collection, body, &[])?;
+        let out = self.render(who, collection, &record, &shape)?;
+        let write = Write::Create {
+            collection: collection.clone(),
+            record,
+        };
+        let counts = self.counts.clone();
+        self.store.clone().commit_then(
+            vec![write],
+            Box::new(move |committed| {
+                done(committed.map(|seq| {
+                    // As `commit_by` does after a commit.
+                    counts.bump();
+                    let pending = Pending {
+                        seq,
+                        obsolete: Vec::new(),
+                    };
+                    (out, pending)
+                }))
+            }),
+        );
+        Ok(())
     }
 
     /// A create whose body comes with uploaded files (multipart): the files are
@@ -557,6 +620,10 @@ impl Services {
 }
 
 /// Every retry of a write lost to concurrent writers.
+/// What [`Services::create_record_then`] calls with the commit's outcome: the rendered
+/// record and the write to wait for.
+pub type Created = Box<dyn FnOnce(Result<(Json, Pending)>) + Send>;
+
 pub(super) fn busy() -> Error {
     Error::new(
         Code::Conflict,

@@ -18,7 +18,7 @@ use basalt_core::schema::Collection;
 use basalt_core::store::{Action, Seq, Write};
 
 use super::wal::{self, TreeWrites, Wal};
-use super::{Handles, SledStore};
+use super::{Handles, Registry, SledStore};
 use crate::layout::{reads_as, same_slots, Derived};
 use crate::{changes, keys, StorageError};
 
@@ -64,17 +64,63 @@ impl Part {
 }
 
 /// Commits waiting for a batch to carry them, oldest first. The commit at the front
-/// leads: it carries every commit queued behind it in one batch, then wakes each of
-/// them with its result and the new front to lead the next batch. Each waiter is
-/// woken once, by the leader, and the next batch starts as soon as the last one is
-/// done (waiting on the commit lock instead would hand it from waiter to waiter, one
-/// wakeup after another, before the next batch could start).
+/// leads: it carries every commit queued behind it in one batch, then hands each of
+/// them its result and the front to the next leader. Each waiter is woken once, by the
+/// leader, and the next batch starts as soon as the last one is done (waiting on the
+/// commit lock instead would hand it from waiter to waiter, one wakeup after another,
+/// before the next batch could start). A blocked caller at the front leads on its own
+/// thread; a callback commit at the front is led by the [`Committer`] thread.
 pub(super) type Queue = parking_lot::Mutex<VecDeque<Waiting>>;
 
 pub(super) struct Waiting {
-    ticket: Arc<Ticket>,
+    waiter: Waiter,
     /// Taken by the leader that carries the commit.
-    writes: Option<Vec<(Arc<Handles>, Prepared)>>,
+    staged: Option<Staged>,
+}
+
+/// Who waits for a queued commit's result.
+enum Waiter {
+    /// A caller blocked in `commit_inner`, holding the registry shared until woken.
+    Parked(Arc<Ticket>),
+    /// A caller of `commit_then`, which holds nothing while it waits: called by the
+    /// leader with the result.
+    Callback(Done),
+}
+
+/// What a callback commit is called with.
+pub(super) type Done = Box<dyn FnOnce(Result<Seq, StorageError>) + Send>;
+
+/// A commit's writes, each prepared against its collection's handles.
+type Staging = Vec<(Arc<Handles>, Prepared)>;
+
+/// A queued commit's writes.
+struct Staged {
+    /// Prepared against the collections' handles current when it was queued.
+    prepared: Staging,
+    /// The writes themselves, kept by a commit that holds no registry guard while it
+    /// waits: a schema change may replace its handles before it is carried (or it
+    /// could not be prepared when queued), and then it is prepared again.
+    writes: Option<Vec<Write>>,
+}
+
+impl Staged {
+    /// The prepared writes, against the handles in `registry` (which the leader holds).
+    fn ready(self, registry: &Registry) -> Result<Staging, StorageError> {
+        let Some(writes) = self.writes else {
+            return Ok(self.prepared);
+        };
+        let current = self.prepared.len() == writes.len()
+            && self.prepared.iter().all(|(h, _)| {
+                registry
+                    .get(&h.layout.def.id)
+                    .is_some_and(|now| Arc::ptr_eq(now, h))
+            });
+        if current {
+            Ok(self.prepared)
+        } else {
+            prepare_all(registry, &writes)
+        }
+    }
 }
 
 /// A queued commit's result, and what wakes its caller (used with the queue's lock).
@@ -84,10 +130,81 @@ struct Ticket {
     wake: parking_lot::Condvar,
 }
 
-/// A commit in a batch being carried.
-struct Queued {
-    writes: Vec<(Arc<Handles>, Prepared)>,
-    ticket: Arc<Ticket>,
+/// The thread that leads batches whose front is a callback commit: nobody else is
+/// blocked to lead them. It holds the store only while it leads, so dropping the store
+/// ends it.
+#[derive(Default)]
+pub(super) struct Committer {
+    signal: Arc<Signal>,
+    /// Whether the thread started (set by the first wake).
+    started: std::sync::OnceLock<bool>,
+}
+
+#[derive(Default)]
+struct Signal {
+    wanted: parking_lot::Mutex<bool>,
+    wake: parking_lot::Condvar,
+}
+
+impl Waiting {
+    /// A callback commit no leader has taken yet.
+    fn is_waiting_callback(&self) -> bool {
+        matches!(self.waiter, Waiter::Callback(_)) && self.staged.is_some()
+    }
+}
+
+impl Waiter {
+    fn is(&self, ticket: &Arc<Ticket>) -> bool {
+        matches!(self, Waiter::Parked(t) if Arc::ptr_eq(t, ticket))
+    }
+}
+
+impl Signal {
+    fn raise(&self) {
+        *self.wanted.lock() = true;
+        self.wake.notify_one();
+    }
+}
+
+impl Committer {
+    /// Starts the thread (the first time); false if it could not start.
+    fn start(&self, store: &Arc<SledStore>) -> bool {
+        *self.started.get_or_init(|| {
+            let (signal, store) = (self.signal.clone(), Arc::downgrade(store));
+            let spawned = std::thread::Builder::new()
+                .name("basalt-commit".into())
+                .spawn(move || loop {
+                    {
+                        let mut wanted = signal.wanted.lock();
+                        while !*wanted {
+                            signal.wake.wait(&mut wanted);
+                        }
+                        *wanted = false;
+                    }
+                    let Some(store) = store.upgrade() else {
+                        return;
+                    };
+                    while store.lead_callbacks() {}
+                });
+            spawned
+                .inspect_err(|e| tracing::error!(error = %e, "the commit thread did not start"))
+                .is_ok()
+        })
+    }
+
+    /// Asks the thread to lead; false if it is not running (the caller leads then).
+    fn wake(&self) -> bool {
+        let running = self.started.get().copied().unwrap_or(false);
+        if running {
+            self.signal.raise();
+        }
+        running
+    }
+
+    /// Ends the thread once the store is gone (it finds nothing to upgrade).
+    pub(super) fn stop(&self) {
+        self.signal.raise();
+    }
 }
 
 /// The writes of a batch over the stored trees: reads see the writes of the batch's
@@ -174,105 +291,163 @@ impl SledStore {
             return Ok(self.last_seq());
         }
         let registry = self.registry.read_recursive();
-        let mut handles: Vec<Arc<Handles>> = Vec::new();
-        let mut staged = Vec::with_capacity(writes.len());
-        for write in writes {
-            let writer = write.collection();
-            let h = match handles.iter().find(|h| h.layout.def.id == writer.id) {
-                Some(h) => h.clone(),
-                None => {
-                    let h = registry
-                        .get(&writer.id)
-                        .cloned()
-                        .ok_or_else(|| StorageError::CollectionNotFound(writer.id.clone()))?;
-                    handles.push(h.clone());
-                    h
-                }
-            };
-            let prepared = prepare(write, &h)?;
-            staged.push((h, prepared));
-        }
+        let prepared = prepare_all(&registry, writes)?;
         let ticket = Arc::new(Ticket::default());
         let mut queue = self.queue.lock();
         queue.push_back(Waiting {
-            ticket: ticket.clone(),
-            writes: Some(staged),
+            waiter: Waiter::Parked(ticket.clone()),
+            staged: Some(Staged {
+                prepared,
+                writes: None,
+            }),
         });
         loop {
             if let Some(result) = ticket.outcome.lock().take() {
                 return result;
             }
-            if queue
-                .front()
-                .is_some_and(|w| Arc::ptr_eq(&w.ticket, &ticket))
-            {
+            if queue.front().is_some_and(|w| w.waiter.is(&ticket)) {
                 break;
             }
             ticket.wake.wait(&mut queue);
         }
-        // This commit leads: every commit queued so far goes into its batch.
-        let batch: Vec<Queued> = queue
-            .iter_mut()
-            .filter_map(|w| {
-                w.writes.take().map(|writes| Queued {
-                    writes,
-                    ticket: w.ticket.clone(),
-                })
-            })
-            .collect();
-        let carried = queue.len();
         drop(queue);
-        self.carry(&mut self.commit_lock.lock(), batch);
-        let mut queue = self.queue.lock();
-        for done in queue.drain(..carried) {
-            done.ticket.wake.notify_one();
+        if self.lead(&registry) && !self.committer.wake() {
+            while self.lead(&registry) {}
         }
-        if let Some(next) = queue.front() {
-            next.ticket.wake.notify_one();
-        }
-        drop(queue);
         drop(registry);
         let result = ticket.outcome.lock().take();
         result.unwrap_or_else(|| Err(StorageError::Corrupt("a queued commit was lost".into())))
     }
 
-    /// Applies `batch` (called with the commit lock held), leaving each commit's result
-    /// in its outcome.
-    fn carry(&self, wal: &mut Wal, batch: Vec<Queued>) {
+    /// Like [`SledStore::commit_inner`], but returns at once and calls `done` with the
+    /// result (on another thread) instead of blocking: the writes are prepared here if
+    /// no schema change holds the registry, and by the leader otherwise.
+    pub(super) fn commit_then(self: &Arc<Self>, writes: Vec<Write>, done: Done) {
+        if writes.is_empty() {
+            return done(Ok(self.last_seq()));
+        }
+        let prepared = match self.registry.try_read_recursive() {
+            Some(registry) => match prepare_all(&registry, &writes) {
+                Ok(prepared) => prepared,
+                Err(e) => return done(Err(e)),
+            },
+            None => Vec::new(),
+        };
+        // Started before the commit is queued: whoever leads the batch before it hands
+        // it the front by waking the thread.
+        self.committer.start(self);
+        let mut queue = self.queue.lock();
+        let front = queue.is_empty();
+        queue.push_back(Waiting {
+            waiter: Waiter::Callback(done),
+            staged: Some(Staged {
+                prepared,
+                writes: Some(writes),
+            }),
+        });
+        drop(queue);
+        if front && !self.committer.wake() {
+            // No thread to lead: lead here rather than leave the commit queued.
+            while self.lead_callbacks() {}
+        }
+    }
+
+    /// Leads the next batch if a callback commit is at the front of the queue (the
+    /// committer thread's work); returns whether one still is after it.
+    fn lead_callbacks(&self) -> bool {
+        let registry = self.registry.read_recursive();
+        let front = self.queue.lock().front().map(|w| w.is_waiting_callback());
+        front == Some(true) && self.lead(&registry)
+    }
+
+    /// Carries every queued commit in one batch (called by the front's waiter, with
+    /// the registry held shared), hands out the results, and passes the front on: a
+    /// parked waiter is woken to lead, the committer is asked to lead a callback.
+    /// Returns whether a callback commit is at the front now.
+    fn lead(&self, registry: &Registry) -> bool {
+        let mut queue = self.queue.lock();
+        let staged: Vec<Staged> = queue.iter_mut().filter_map(|w| w.staged.take()).collect();
+        let carried = staged.len();
+        drop(queue);
+        let batch = staged.into_iter().map(|s| s.ready(registry)).collect();
+        let results = self.carry(&mut self.commit_lock.lock(), batch);
+        let mut queue = self.queue.lock();
+        let mut calls = Vec::new();
+        for (done, result) in queue.drain(..carried).zip(results) {
+            match done.waiter {
+                Waiter::Parked(ticket) => {
+                    *ticket.outcome.lock() = Some(result);
+                    ticket.wake.notify_one();
+                }
+                Waiter::Callback(call) => calls.push((call, result)),
+            }
+        }
+        let next_callback = match queue.front().map(|w| &w.waiter) {
+            Some(Waiter::Parked(ticket)) => {
+                ticket.wake.notify_one();
+                false
+            }
+            Some(Waiter::Callback(_)) => true,
+            None => false,
+        };
+        drop(queue);
+        for (call, result) in calls {
+            call(result);
+        }
+        next_callback
+    }
+
+    /// Applies `batch` (called with the commit lock held): each commit's result, in
+    /// order. A commit that could not be prepared keeps its error.
+    fn carry(
+        &self,
+        wal: &mut Wal,
+        batch: Vec<Result<Staging, StorageError>>,
+    ) -> Vec<Result<Seq, StorageError>> {
         let mut parts: Vec<Part> = Vec::new();
         let mut trees: Vec<Tree> = vec![self.meta.clone(), self.changes.clone()];
-        for queued in &batch {
-            for (handles, _) in &queued.writes {
-                if !parts.iter().any(|p| Arc::ptr_eq(&p.handles, handles)) {
-                    let base = trees.len();
-                    trees.extend([handles.records.clone(), handles.order.clone()]);
-                    trees.extend(handles.indexes.iter().cloned());
-                    trees.extend(handles.reverse.iter().cloned());
-                    parts.push(Part {
-                        handles: handles.clone(),
-                        base,
-                    });
-                }
+        for (handles, _) in batch.iter().flatten().flatten() {
+            if !parts.iter().any(|p| Arc::ptr_eq(&p.handles, handles)) {
+                let base = trees.len();
+                trees.extend([handles.records.clone(), handles.order.clone()]);
+                trees.extend(handles.indexes.iter().cloned());
+                trees.extend(handles.reverse.iter().cloned());
+                parts.push(Part {
+                    handles: handles.clone(),
+                    base,
+                });
             }
         }
         let part = |handles: &Arc<Handles>| parts.iter().find(|p| Arc::ptr_eq(&p.handles, handles));
-        let saved = self.save_pre_images(batch.iter().flat_map(|q| {
-            q.writes
+        let saved = self.save_pre_images(
+            batch
                 .iter()
-                .map(|(handles, p)| (&**handles, p.id.as_str()))
-        }));
+                .flatten()
+                .flatten()
+                .map(|(handles, p)| (&**handles, p.id.as_str())),
+        );
         if let Err(e) = saved {
-            return fail_all(&batch, &e);
+            return batch.iter().map(|_| Err(copy(&e))).collect();
         }
         let mut seq = match self.meta.get(keys::SEQ_KEY) {
             Ok(v) => v.and_then(|v| keys::read_seq(&v)).unwrap_or(0),
-            Err(e) => return fail_all(&batch, &e.into()),
+            Err(e) => {
+                let e = e.into();
+                return batch.iter().map(|_| Err(copy(&e))).collect();
+            }
         };
         let mut overlay = Overlay::new(&trees);
         let mut results = Vec::with_capacity(batch.len());
-        for queued in &batch {
+        for writes in batch {
+            let writes = match writes {
+                Ok(writes) => writes,
+                Err(e) => {
+                    results.push(Err(e));
+                    continue;
+                }
+            };
             let before = seq;
-            let applied = queued.writes.iter().try_for_each(|(handles, prepared)| {
+            let applied = writes.iter().try_for_each(|(handles, prepared)| {
                 let part = part(handles)
                     .ok_or_else(|| StorageError::Corrupt("a batch lost a collection".into()))?;
                 seq += 1;
@@ -289,12 +464,13 @@ impl SledStore {
         }
         let written =
             self.write_through(wal, overlay, &parts, seq, results.iter().any(Result::is_ok));
-        for (queued, result) in batch.iter().zip(results) {
-            *queued.ticket.outcome.lock() = Some(match (&written, result) {
+        results
+            .into_iter()
+            .map(|result| match (&written, result) {
                 (Err(e), Ok(_)) => Err(copy(e)),
                 (_, result) => result,
-            });
-        }
+            })
+            .collect()
     }
 
     /// Makes the batch's writes durable in the log, then applies them to sled.
@@ -366,11 +542,27 @@ fn copy(e: &StorageError) -> StorageError {
     }
 }
 
-/// Gives every commit of `batch` the error `e`.
-fn fail_all(batch: &[Queued], e: &StorageError) {
-    for queued in batch {
-        *queued.ticket.outcome.lock() = Some(Err(copy(e)));
+/// Prepares `writes` against the handles in `registry`.
+fn prepare_all(registry: &Registry, writes: &[Write]) -> Result<Staging, StorageError> {
+    let mut handles: Vec<Arc<Handles>> = Vec::new();
+    let mut prepared = Vec::with_capacity(writes.len());
+    for write in writes {
+        let writer = write.collection();
+        let h = match handles.iter().find(|h| h.layout.def.id == writer.id) {
+            Some(h) => h.clone(),
+            None => {
+                let h = registry
+                    .get(&writer.id)
+                    .cloned()
+                    .ok_or_else(|| StorageError::CollectionNotFound(writer.id.clone()))?;
+                handles.push(h.clone());
+                h
+            }
+        };
+        let p = prepare(write, &h)?;
+        prepared.push((h, p));
     }
+    Ok(prepared)
 }
 
 fn prepare(write: &Write, handles: &Handles) -> Result<Prepared, StorageError> {
@@ -540,4 +732,50 @@ fn apply(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use basalt_core::store::RecordStore;
+
+    use super::*;
+    use crate::conformance::fixtures;
+    use crate::disk::SledOptions;
+
+    /// A callback commit prepared before a schema change replaced its collection's
+    /// handles is prepared again against the new ones when carried: its record gets
+    /// the entry of the index the change added (carrying it as first prepared leaves
+    /// the index without it, which `verify` reports).
+    #[test]
+    fn a_commit_prepared_before_a_schema_change_is_prepared_again() {
+        for prepare_again in [true, false] {
+            let dir = tempfile::tempdir().unwrap();
+            let store = SledStore::open(dir.path(), SledOptions::default()).unwrap();
+            let users = fixtures::users();
+            store.put_collection(None, &users).unwrap();
+            let writes = vec![Write::Create {
+                collection: Arc::new(users.clone()),
+                record: fixtures::record(&users, &fixtures::id(1), &[]),
+            }];
+            let staged = Staged {
+                prepared: prepare_all(&store.registry.read(), &writes).unwrap(),
+                writes: Some(writes),
+            };
+            let mut indexed = users.clone();
+            fixtures::set_indexes(&mut indexed, &["CREATE INDEX idx_name ON users (name)"]);
+            store.put_collection(Some(&users), &indexed).unwrap();
+            let registry = store.registry.read();
+            let prepared = if prepare_again {
+                staged.ready(&registry).unwrap()
+            } else {
+                staged.prepared
+            };
+            let current = Arc::ptr_eq(&prepared[0].0, &registry[&users.id]);
+            assert_eq!(current, prepare_again);
+            let results = store.carry(&mut store.commit_lock.lock(), vec![Ok(prepared)]);
+            assert!(results[0].is_ok());
+            drop(registry);
+            assert_eq!(store.verify().is_ok(), prepare_again);
+        }
+    }
 }

@@ -19,7 +19,7 @@ use ::sled::{Db, Tree};
 use basalt_core::filter::Lookup;
 use basalt_core::record::Record;
 use basalt_core::schema::Collection;
-use basalt_core::store::{Change, Page, Query, RecordStore, Seq, SnapshotInfo, Write};
+use basalt_core::store::{Change, Committed, Page, Query, RecordStore, Seq, SnapshotInfo, Write};
 use parking_lot::RwLock;
 
 use self::wal::{SyncStats, Wal};
@@ -108,6 +108,8 @@ pub struct SledStore {
     commit_lock: parking_lot::Mutex<Wal>,
     /// Commits waiting for a batch to carry them.
     queue: commit::Queue,
+    /// Leads batches that no blocked caller leads (see `commit_then`).
+    committer: commit::Committer,
     /// Syncs of the write-ahead log, and durable flushes of sled.
     wal_stats: SyncStats,
     flush_stats: SyncStats,
@@ -175,6 +177,7 @@ impl SledStore {
             durable: AtomicU64::new(0),
             commit_lock: parking_lot::Mutex::new(wal),
             queue: commit::Queue::default(),
+            committer: commit::Committer::default(),
             wal_stats: SyncStats::default(),
             flush_stats: SyncStats::default(),
             pre_images: parking_lot::Mutex::new(None),
@@ -273,6 +276,10 @@ impl RecordStore for SledStore {
         Ok(self.commit_inner(&writes)?)
     }
 
+    fn commit_then(self: Arc<Self>, writes: Vec<Write>, done: Committed) {
+        SledStore::commit_then(&self, writes, Box::new(|r| done(r.map_err(Into::into))));
+    }
+
     /// Every write is durable when its call returns: nothing is left to wait for.
     fn sync(&self, _seq: Seq) -> basalt_core::Result<()> {
         Ok(())
@@ -311,6 +318,12 @@ impl RecordStore for SledStore {
     fn close(&self) -> basalt_core::Result<()> {
         self.checkpoint(&mut self.commit_lock.lock())?;
         Ok(())
+    }
+}
+
+impl Drop for SledStore {
+    fn drop(&mut self) {
+        self.committer.stop();
     }
 }
 

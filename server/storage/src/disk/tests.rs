@@ -638,3 +638,145 @@ fn the_record_cache_never_keeps_a_value_older_than_the_last_write() {
     let registry = store.registry.read();
     assert_eq!(registry.get(&c.id).unwrap().cache.len(), 1);
 }
+
+/// A lost callback fails the test instead of hanging it.
+const REPLY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Commits `writes` with `commit_then`: the receiver gets the seq.
+fn commit_then(store: &Arc<SledStore>, writes: Vec<Write>) -> std::sync::mpsc::Receiver<Seq> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    RecordStore::commit_then(
+        store.clone(),
+        writes,
+        Box::new(move |r| tx.send(r.unwrap()).unwrap()),
+    );
+    rx
+}
+
+/// Commits that call back and commits that block queue together: every one is carried
+/// once, batches mix them, seqs follow commit order without gaps, and a taken id fails
+/// only the commit that reuses it.
+#[test]
+fn callback_and_blocked_commits_share_batches() {
+    let store = Arc::new(temp_store());
+    let users = Arc::new(fixtures::users());
+    store.put_collection(None, &users).unwrap();
+    let (start, syncs) = (store.last_seq(), store.flush_count());
+    let (threads, rounds) = (8, 40);
+    let create = |n: usize| Write::Create {
+        collection: users.clone(),
+        record: fixtures::record(&users, &fixtures::id(n), &[]),
+    };
+    let barrier = std::sync::Barrier::new(threads);
+    let seqs: Vec<Seq> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (store, barrier, create) = (&store, &barrier, &create);
+                s.spawn(move || {
+                    let mut seqs = Vec::new();
+                    for r in 0..rounds {
+                        barrier.wait();
+                        let n = t * 1_000 + r;
+                        if (t + r) % 2 == 0 {
+                            seqs.push(store.commit(vec![create(n)]).unwrap());
+                        } else {
+                            seqs.push(
+                                commit_then(store, vec![create(n)])
+                                    .recv_timeout(REPLY)
+                                    .unwrap(),
+                            );
+                        }
+                    }
+                    seqs
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let writes = threads * rounds;
+    let mut sorted = seqs.clone();
+    sorted.sort_unstable();
+    assert_eq!(
+        sorted,
+        (start + 1..=start + writes as u64).collect::<Vec<_>>()
+    );
+    let syncs = store.flush_count() - syncs;
+    assert!(
+        syncs <= 3 * rounds as u64,
+        "{syncs} syncs for {writes} writes"
+    );
+    // A callback commit of a taken id fails alone; the blocked one after it succeeds.
+    let (tx, rx) = std::sync::mpsc::channel();
+    RecordStore::commit_then(
+        store.clone(),
+        vec![create(0)],
+        Box::new(move |r| tx.send(r).unwrap()),
+    );
+    let err = rx.recv_timeout(REPLY).unwrap().unwrap_err();
+    assert_eq!(err.code, basalt_core::Code::ValidationFailed, "{err:?}");
+    assert_eq!(
+        store.commit(vec![create(99_999)]).unwrap(),
+        start + writes as u64 + 1
+    );
+    for t in 0..threads {
+        for r in 0..rounds {
+            let id = fixtures::id(t * 1_000 + r);
+            assert!(store.get(&users, &id).unwrap().is_some(), "{id}");
+        }
+    }
+    store.verify().unwrap();
+}
+
+/// A callback commit queued while a schema change holds the registry is not prepared
+/// (that would block the caller) and waits: the leader prepares it once the change is
+/// done.
+#[test]
+fn a_callback_commit_waits_out_a_schema_change() {
+    let store = Arc::new(temp_store());
+    let users = Arc::new(fixtures::users());
+    store.put_collection(None, &users).unwrap();
+    let create = Write::Create {
+        collection: users.clone(),
+        record: fixtures::record(&users, &fixtures::id(1), &[]),
+    };
+    let changing = store.registry.write();
+    let done = commit_then(&store, vec![create]);
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert!(done.try_recv().is_err(), "committed under a schema change");
+    drop(changing);
+    let seq = done.recv_timeout(REPLY).unwrap();
+    assert_eq!(seq, store.last_seq());
+    assert!(store.get(&users, &fixtures::id(1)).unwrap().is_some());
+    store.verify().unwrap();
+}
+
+/// The thread leading callback commits does not keep the store open: once the last
+/// handle is dropped, the directory opens again with every acknowledged write.
+#[test]
+fn dropping_the_store_ends_its_commit_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let users = Arc::new(fixtures::users());
+    {
+        let store = Arc::new(SledStore::open(dir.path(), SledOptions::default()).unwrap());
+        store.put_collection(None, &users).unwrap();
+        for n in 0..20 {
+            let create = Write::Create {
+                collection: users.clone(),
+                record: fixtures::record(&users, &fixtures::id(n), &[]),
+            };
+            commit_then(&store, vec![create])
+                .recv_timeout(REPLY)
+                .unwrap();
+        }
+    }
+    let store = SledStore::open(dir.path(), SledOptions::default()).unwrap();
+    for n in 0..20 {
+        assert!(
+            store.get(&users, &fixtures::id(n)).unwrap().is_some(),
+            "{n}"
+        );
+    }
+}
