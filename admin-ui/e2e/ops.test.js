@@ -99,9 +99,13 @@ test('logs: requests made during the test, status and raw filters, detail', asyn
   await dialog.waitFor({ state: 'detached' });
 });
 
+// A tab of the settings page: waits for the page (the sidebar has a "Logs" link too).
+const settingsTab = (name) =>
+  page.getByRole('navigation', { name: 'Settings sections' }).getByRole('link', { name, exact: true });
+
 test('settings: logs, file storage and backups save; a bad cron shows at its field', async () => {
   await page.getByRole('link', { name: 'Settings' }).click();
-  await page.getByRole('link', { name: 'Logs', exact: true }).last().click();
+  await settingsTab('Logs').click();
   await page.locator('#s-logsMaxDays').fill('3');
   await page.locator('#s-logsMinLevel').selectOption('4');
   await page.getByLabel('Log the id of the signed-in user').check();
@@ -143,7 +147,7 @@ test('settings: logs, file storage and backups save; a bad cron shows at its fie
   await page.locator('#s-bs3-enabled').uncheck();
   await page.getByRole('link', { name: 'File storage' }).click();
   await page.locator('#s-s3-enabled').uncheck();
-  await page.getByRole('link', { name: 'Logs', exact: true }).last().click();
+  await settingsTab('Logs').click();
   await page.locator('#s-logsMinLevel').selectOption('0');
   await page.getByRole('button', { name: 'Save changes' }).click();
   await page.waitForFunction(() => !document.querySelector('.bar .badge'));
