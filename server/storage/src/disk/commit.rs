@@ -146,6 +146,25 @@ struct Signal {
     wake: parking_lot::Condvar,
 }
 
+/// What leading a batch left to do: the callbacks of the commits it carried.
+#[derive(Default)]
+#[must_use = "the callbacks of a carried batch must be called"]
+struct Led {
+    calls: Vec<(Done, Result<Seq, StorageError>)>,
+    /// A callback commit is at the front of the queue now.
+    next_callback: bool,
+}
+
+impl Led {
+    /// Calls the callbacks; returns whether a callback commit is at the front.
+    fn deliver(self) -> bool {
+        for (call, result) in self.calls {
+            call(result);
+        }
+        self.next_callback
+    }
+}
+
 impl Waiting {
     /// A callback commit no leader has taken yet.
     fn is_waiting_callback(&self) -> bool {
@@ -181,10 +200,16 @@ impl Committer {
                         }
                         *wanted = false;
                     }
-                    let Some(store) = store.upgrade() else {
-                        return;
-                    };
-                    while store.lead_callbacks() {}
+                    loop {
+                        let Some(led) = store.upgrade().map(|s| s.lead_callbacks()) else {
+                            return;
+                        };
+                        // The store is let go before anyone hears back: whoever
+                        // drops it last after its callback closes it right there.
+                        if !led.deliver() {
+                            break;
+                        }
+                    }
                 });
             spawned
                 .inspect_err(|e| tracing::error!(error = %e, "the commit thread did not start"))
@@ -311,8 +336,8 @@ impl SledStore {
             ticket.wake.wait(&mut queue);
         }
         drop(queue);
-        if self.lead(&registry) && !self.committer.wake() {
-            while self.lead(&registry) {}
+        if self.lead(&registry).deliver() && !self.committer.wake() {
+            while self.lead(&registry).deliver() {}
         }
         drop(registry);
         let result = ticket.outcome.lock().take();
@@ -348,23 +373,27 @@ impl SledStore {
         drop(queue);
         if front && !self.committer.wake() {
             // No thread to lead: lead here rather than leave the commit queued.
-            while self.lead_callbacks() {}
+            while self.lead_callbacks().deliver() {}
         }
     }
 
     /// Leads the next batch if a callback commit is at the front of the queue (the
     /// committer thread's work); returns whether one still is after it.
-    fn lead_callbacks(&self) -> bool {
+    fn lead_callbacks(&self) -> Led {
         let registry = self.registry.read_recursive();
         let front = self.queue.lock().front().map(|w| w.is_waiting_callback());
-        front == Some(true) && self.lead(&registry)
+        if front == Some(true) {
+            self.lead(&registry)
+        } else {
+            Led::default()
+        }
     }
 
     /// Carries every queued commit in one batch (called by the front's waiter, with
     /// the registry held shared), hands out the results, and passes the front on: a
     /// parked waiter is woken to lead, the committer is asked to lead a callback.
-    /// Returns whether a callback commit is at the front now.
-    fn lead(&self, registry: &Registry) -> bool {
+    /// Returns the callbacks to call, and whether a callback commit is at the front.
+    fn lead(&self, registry: &Registry) -> Led {
         let mut queue = self.queue.lock();
         let staged: Vec<Staged> = queue.iter_mut().filter_map(|w| w.staged.take()).collect();
         let carried = staged.len();
@@ -391,10 +420,10 @@ impl SledStore {
             None => false,
         };
         drop(queue);
-        for (call, result) in calls {
-            call(result);
+        Led {
+            calls,
+            next_callback,
         }
-        next_callback
     }
 
     /// Applies `batch` (called with the commit lock held): each commit's result, in
