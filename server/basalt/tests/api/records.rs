@@ -401,3 +401,58 @@ async fn racing_creates_of_one_id_have_one_winner_on_either_path() {
         }
     }
 }
+
+/// Creates queued from the async worker while the collection changes under them (a
+/// field and an index added): every acknowledged record is stored, and the new index
+/// holds each of them (a list filtered and sorted through it finds them all).
+#[tokio::test]
+async fn creates_racing_a_schema_change_all_land_in_the_new_index() {
+    let s = TestServer::start().await;
+    let c = s
+        .create_collection(json!({"name": "racing", "fields": [{"name": "n", "type": "number"}]}))
+        .await;
+    let path = "/api/collections/racing/records";
+    let creates = (0..300).map(|n| s.call(Method::POST, path, Some(json!({"n": n}))));
+    let change = async {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let mut fields = c["fields"].as_array().unwrap().clone();
+        fields.push(json!({"name": "tag", "type": "text"}));
+        s.call(
+            Method::PATCH,
+            &format!("/api/collections/{}", c["id"].as_str().unwrap()),
+            Some(json!({"fields": fields, "indexes": ["CREATE INDEX idx_racing_n ON racing (n)"]})),
+        )
+        .await
+    };
+    let (replies, (status, body)) = tokio::join!(futures_util::future::join_all(creates), change);
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for (status, body) in &replies {
+        assert_eq!(*status, StatusCode::OK, "{body}");
+    }
+    let mut acknowledged: Vec<i64> = replies
+        .iter()
+        .map(|(_, body)| body["n"].as_i64().unwrap())
+        .collect();
+    acknowledged.sort_unstable();
+    let (status, page) = s
+        .call(
+            Method::GET,
+            &format!("{path}?filter=n%3E%3D0&sort=n&perPage=1000"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let listed: Vec<i64> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["n"].as_i64().unwrap())
+        .collect();
+    let missing: Vec<&i64> = acknowledged
+        .iter()
+        .filter(|n| !listed.contains(n))
+        .collect();
+    assert!(missing.is_empty(), "not in the new index: {missing:?}");
+    assert_eq!(listed, acknowledged);
+    assert_eq!(listed.len(), 300);
+}
