@@ -1,7 +1,10 @@
 //! The use cases: everything the API does, independent of HTTP.
 //!
 //! [`Services`] owns the catalog snapshot and the store port. Methods are synchronous
-//! (the store blocks); the api crate calls them from `spawn_blocking`.
+//! (the store blocks); the api crate calls them from `spawn_blocking`, except the few
+//! it may call on an async worker: those that only read a record or two
+//! (`Ctx::run_quick` in the api crate), and [`Services::create_record_then`], which
+//! queues its commit and reports back through a callback.
 
 mod access;
 mod batch;

@@ -136,7 +136,7 @@ struct Ticket {
 #[derive(Default)]
 pub(super) struct Committer {
     signal: Arc<Signal>,
-    /// Whether the thread started (set by the first wake).
+    /// Whether the thread started (set by the first `commit_then`).
     started: std::sync::OnceLock<bool>,
 }
 
