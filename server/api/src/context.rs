@@ -58,10 +58,7 @@ impl<'a> FromRequest<'a> for Ctx {
         let mut headers = Map::new();
         for (name, value) in req.headers() {
             if let Ok(v) = value.to_str() {
-                headers.insert(
-                    name.as_str().to_ascii_lowercase().replace('-', "_"),
-                    Json::String(v.to_owned()),
-                );
+                headers.insert(name.as_str().replace('-', "_"), Json::String(v.to_owned()));
             }
         }
         let request = RequestInfo {

@@ -78,7 +78,7 @@ pub struct Query {
     /// Whether the total number of matches is wanted (`skipTotal` off).
     pub count_total: bool,
     /// What `@request.*` in the filter resolves to.
-    pub request: RequestInfo,
+    pub request: Arc<RequestInfo>,
     /// How many stored records the query may read: one that needs more stops at the
     /// first record past it and returns a page marked [`Page::over_budget`] instead.
     /// `None`: no limit.

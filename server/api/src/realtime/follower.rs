@@ -243,7 +243,7 @@ impl State {
     ) {
         for client in clients {
             let who = client.state.lock().who.clone();
-            if !who.auth().is_some_and(&which) {
+            if !who.auth().is_some_and(|(c, r)| which((c, r))) {
                 continue;
             }
             let fresh = self.services.refresh_principal(&who);

@@ -61,7 +61,7 @@ pub trait Lookup {
 #[derive(Clone, Debug, Default)]
 pub struct RequestInfo {
     /// The authenticated record and its collection, if any.
-    pub auth: Option<(Arc<Collection>, Record)>,
+    pub auth: Option<(Arc<Collection>, Arc<Record>)>,
     pub method: String,
     /// Header names lowercased with `-` replaced by `_`.
     pub headers: serde_json::Map<String, serde_json::Value>,

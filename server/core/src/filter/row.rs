@@ -70,7 +70,7 @@ impl Ctx<'_> {
     pub(super) fn record_of<'e>(&'e self, row: &'e Row) -> Option<&'e Record> {
         match row {
             Row::Root => Some(self.record),
-            Row::Auth => self.req.auth.as_ref().map(|(_, r)| r),
+            Row::Auth => self.req.auth.as_ref().map(|(_, r)| &**r),
             Row::Rec(r) => Some(r),
             Row::Null | Row::Item(_) => None,
         }

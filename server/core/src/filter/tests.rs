@@ -292,7 +292,7 @@ impl Fx {
         let users = self.coll("users");
         let r = self.mem.get(&users, id).unwrap().unwrap();
         RequestInfo {
-            auth: Some((users, r)),
+            auth: Some((users, Arc::new(r))),
             ..RequestInfo::default()
         }
     }

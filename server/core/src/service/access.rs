@@ -38,7 +38,8 @@ pub struct Permit {
     action: Action,
     condition: Option<Filter>,
     superuser: bool,
-    request: RequestInfo,
+    /// Shared with the queries run under the permit.
+    request: Arc<RequestInfo>,
 }
 
 impl Permit {
@@ -50,7 +51,7 @@ impl Permit {
             action,
             condition: None,
             superuser: true,
-            request: RequestInfo::default(),
+            request: Arc::default(),
         }
     }
 
@@ -68,6 +69,11 @@ impl Permit {
     }
 
     pub fn request(&self) -> &RequestInfo {
+        &self.request
+    }
+
+    /// [`Permit::request`], shared.
+    pub fn shared_request(&self) -> &Arc<RequestInfo> {
         &self.request
     }
 
@@ -183,7 +189,7 @@ impl Services {
             action,
             condition: None,
             superuser: who.is_superuser(),
-            request,
+            request: Arc::new(request),
         };
         if who.is_superuser() {
             return Ok(permit);

@@ -161,7 +161,7 @@ impl Services {
             offset,
             limit,
             count_total: false,
-            request: RequestInfo::default(),
+            request: Arc::default(),
             budget: None,
         };
         let page = self.store.query(&c, &query)?;

@@ -43,7 +43,7 @@ impl Services {
         // create on `_superusers` only.
         let installer = Principal::Superuser {
             collection: collection.clone(),
-            record: Record::zero(&collection),
+            record: Arc::new(Record::zero(&collection)),
         };
         let permit = self.authorize(&installer, &collection, Action::Create, request)?;
         self.create_record(&installer, &permit, &collection, body, shape)

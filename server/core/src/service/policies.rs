@@ -527,7 +527,7 @@ impl Services {
         let r = self.store.get(&c, record)?.ok_or_else(Error::not_found)?;
         let principal = Principal::Auth {
             collection: c,
-            record: r,
+            record: Arc::new(r),
         };
         let roles: Vec<String> = self
             .roles_of(&principal)

@@ -23,11 +23,11 @@ pub enum Principal {
     Guest,
     Superuser {
         collection: Arc<Collection>,
-        record: Record,
+        record: Arc<Record>,
     },
     Auth {
         collection: Arc<Collection>,
-        record: Record,
+        record: Arc<Record>,
     },
 }
 
@@ -37,7 +37,7 @@ impl Principal {
     }
 
     /// The authenticated record and its collection, if any.
-    pub fn auth(&self) -> Option<(&Arc<Collection>, &Record)> {
+    pub fn auth(&self) -> Option<(&Arc<Collection>, &Arc<Record>)> {
         match self {
             Principal::Guest => None,
             Principal::Superuser { collection, record }
@@ -99,9 +99,15 @@ impl Services {
             return Principal::Guest;
         };
         let principal = if collection.name == SUPERUSERS {
-            Principal::Superuser { collection, record }
+            Principal::Superuser {
+                collection,
+                record: Arc::new(record),
+            }
         } else {
-            Principal::Auth { collection, record }
+            Principal::Auth {
+                collection,
+                record: Arc::new(record),
+            }
         };
         self.tokens
             .put(token, kind, version, verified.exp, &principal);
@@ -297,7 +303,7 @@ impl Services {
         }
         let who = Principal::Auth {
             collection: collection.clone(),
-            record: record.clone(),
+            record: Arc::new(record.clone()),
         };
         let request = RequestInfo {
             auth: who.auth().map(|(c, r)| (c.clone(), r.clone())),
@@ -390,7 +396,7 @@ impl Services {
         let token = self.issue_token(collection, record)?;
         let owner = Principal::Auth {
             collection: collection.clone(),
-            record: record.clone(),
+            record: Arc::new(record.clone()),
         };
         let rendered = self.render_plain(&owner, collection, record);
         Ok(serde_json::json!({ "token": token, "record": rendered }))

@@ -191,9 +191,15 @@ impl Services {
             return Principal::Guest;
         }
         if collection.name == SUPERUSERS {
-            Principal::Superuser { collection, record }
+            Principal::Superuser {
+                collection,
+                record: Arc::new(record),
+            }
         } else {
-            Principal::Auth { collection, record }
+            Principal::Auth {
+                collection,
+                record: Arc::new(record),
+            }
         }
     }
 }

@@ -189,7 +189,7 @@ impl Services {
             offset: (page - 1).saturating_mul(per_page),
             limit: per_page,
             count_total: !params.skip_total && cached_total.is_none(),
-            request: permit.request().clone(),
+            request: permit.shared_request().clone(),
             budget,
         };
         let mut result = self.store.query(collection, &query)?;

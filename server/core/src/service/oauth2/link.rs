@@ -56,7 +56,7 @@ impl Services {
             }
         }
         let signed_in = match who.auth() {
-            Some((c, r)) if c.id == collection.id => Some(r.clone()),
+            Some((c, r)) if c.id == collection.id => Some(Record::clone(r)),
             _ => None,
         };
         if found.is_none() {
