@@ -24,6 +24,9 @@ pub(crate) struct Spec<'a> {
     pub matcher: Option<Matcher<'a>>,
     /// Most candidates to read (see `Query::budget`).
     pub budget: Option<usize>,
+    /// `matcher` holds exactly when every constraint the query was planned with does:
+    /// an access whose bounds enforce them all leaves nothing to check.
+    pub exact: bool,
 }
 
 impl Spec<'_> {

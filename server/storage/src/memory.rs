@@ -386,6 +386,7 @@ impl RecordStore for MemoryStore {
             None => Ok(true),
         };
         let spec = Spec {
+            exact: false,
             sort: &query.sort,
             offset: query.offset,
             limit: query.limit,

@@ -93,6 +93,9 @@ pub(crate) struct Plan {
     pub access: Access,
     /// Whether the access yields records in the requested order.
     pub ordered: bool,
+    /// Whether every record the access yields meets every constraint: each one is
+    /// enforced exactly by its bounds.
+    pub enforced: bool,
 }
 
 /// How good an access is; compared lexicographically.
@@ -118,6 +121,7 @@ pub(crate) fn plan(
             Plan {
                 access: Access::Insertion,
                 ordered: true,
+                enforced: false,
             },
             (false, 0, false, true),
         )
@@ -126,6 +130,7 @@ pub(crate) fn plan(
             Plan {
                 access: Access::Scan,
                 ordered: false,
+                enforced: false,
             },
             (false, 0, false, false),
         )
@@ -144,7 +149,10 @@ pub(crate) fn plan(
             consider(candidate);
         }
     }
-    best.0
+    let mut plan = best.0;
+    // A constraint no index can serve is enforced by none.
+    plan.enforced &= usable.len() == constraints.len();
+    plan
 }
 
 fn primary(
@@ -192,6 +200,8 @@ fn primary(
             rev: walk.unwrap_or(false),
         },
         ordered: walk.is_some(),
+        // Every constraint on the id narrows the bounds to exactly its ids.
+        enforced: usable.iter().all(|c| c.field_pos == 0),
     };
     (plan, score)
 }
@@ -239,6 +249,15 @@ fn secondary(
             range = true;
         }
     }
+    // Equalities on the fixed prefix and ranges on the next column are the bounds;
+    // anything else (another column, a second value for a fixed one) is not.
+    let enforced = usable.iter().all(|c| match c.op {
+        ConstraintOp::Eq => shape.columns[..k]
+            .iter()
+            .zip(&fixed_prefix)
+            .any(|(&p, &v)| p == c.field_pos && *v == c.value),
+        _ => shape.columns.get(k) == Some(&c.field_pos),
+    });
     let point = shape.unique && k == shape.columns.len();
     let walk = if point {
         Some(false)
@@ -253,6 +272,7 @@ fn secondary(
             rev: walk.unwrap_or(false),
         },
         ordered: walk.is_some(),
+        enforced,
     };
     Some((plan, score))
 }

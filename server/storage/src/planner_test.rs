@@ -56,7 +56,8 @@ fn no_query_walks_insertion_order() {
         plan_for(&[], &[]),
         Plan {
             access: Access::Insertion,
-            ordered: true
+            ordered: true,
+            enforced: false
         }
     );
 }
@@ -86,7 +87,8 @@ fn sorts_no_walk_serves_are_ranked_over_a_scan() {
             p,
             Plan {
                 access: Access::Scan,
-                ordered: false
+                ordered: false,
+                enforced: false
             },
             "{sort:?}"
         );
@@ -128,7 +130,8 @@ fn id_sorts_and_ranges_walk_the_records_tree() {
                 },
                 rev: true
             },
-            ordered: true
+            ordered: true,
+            enforced: true
         }
     );
 }
@@ -226,7 +229,8 @@ fn constraints_an_index_cannot_serve_are_ignored() {
         plan_for(&cs, &[]),
         Plan {
             access: Access::Insertion,
-            ordered: true
+            ordered: true,
+            enforced: false
         }
     );
 }
@@ -239,4 +243,37 @@ fn unknown_index_columns_disable_the_index() {
     let shapes = Layout::new(Arc::new(posts)).unwrap().shapes(&caller);
     assert!(shapes[VIEWS].is_none());
     assert!(shapes[SLUG].is_some());
+}
+
+#[test]
+fn bounds_that_enforce_every_constraint_say_so() {
+    let published = c("published", ConstraintOp::Eq, Value::Bool(true));
+    let popular = c("views", ConstraintOp::Gt, Value::Number(500.0));
+    let p = plan_for(&[published.clone(), popular.clone()], &[by("views", true)]);
+    assert_eq!(access_index(&p), Some((PUB_VIEWS, true)));
+    assert!(p.enforced);
+    // Two ranges on the walked column narrow the same bounds.
+    let capped = c("views", ConstraintOp::Le, Value::Number(900.0));
+    assert!(plan_for(&[popular.clone(), capped], &[]).enforced);
+    // A partial index holds every record its equality asks for.
+    let slug = c("slug", ConstraintOp::Eq, Value::text("a"));
+    let p = plan_for(std::slice::from_ref(&slug), &[]);
+    assert_eq!(access_index(&p), Some((SLUG, false)));
+    assert!(p.enforced);
+    let p = plan_for(&[c("id", ConstraintOp::Ge, Value::text("m"))], &[]);
+    assert!(matches!(p.access, Access::Primary { .. }) && p.enforced);
+    // A constraint on a column the walk does not bound...
+    let titled = c("title", ConstraintOp::Eq, Value::text("x"));
+    assert!(!plan_for(&[published.clone(), popular.clone(), titled], &[]).enforced);
+    // ...a range on a column an equality already fixed...
+    let five = c("views", ConstraintOp::Eq, Value::Number(5.0));
+    let p = plan_for(&[five.clone(), popular], &[]);
+    assert_eq!(access_index(&p), Some((VIEWS, false)));
+    assert!(!p.enforced);
+    // ...a second value for a fixed column, or no index at all: the records are checked.
+    let six = c("views", ConstraintOp::Eq, Value::Number(6.0));
+    assert!(!plan_for(&[five, six], &[]).enforced);
+    let p = plan_for(&[c("title", ConstraintOp::Eq, Value::text("x"))], &[]);
+    assert_eq!(p.access, Access::Insertion);
+    assert!(!p.enforced);
 }

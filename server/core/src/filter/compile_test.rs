@@ -152,6 +152,25 @@ fn c(field_pos: usize, op: ConstraintOp, value: Value) -> Constraint {
 }
 
 #[test]
+fn filters_that_are_nothing_but_their_constraints() {
+    let fx = Fx::new();
+    let exact = |f: &str| {
+        fx.compile("posts", f, &opts())
+            .unwrap()
+            .is_its_constraints()
+    };
+    assert!(exact("views > 5 && published = true"));
+    assert!(exact("(views > 5 && views <= 10) && title = 'x'"));
+    assert!(!exact("views > 5 || published = true"));
+    assert!(!exact("views > 5 && title ~ 'x'"));
+    assert!(!exact("views > 5 && author.name = 'x'"));
+    assert!(!exact("views > 5 && title:lower = 'x'"));
+    // No constraint stands for these comparisons.
+    assert!(!exact("views = 0"));
+    assert!(!exact("views = 'abc'"));
+}
+
+#[test]
 fn index_constraints() {
     let fx = Fx::new();
     let posts = fx.coll("posts");

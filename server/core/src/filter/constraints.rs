@@ -16,6 +16,18 @@ pub fn constraints(plan: &Plan) -> Vec<Constraint> {
     out
 }
 
+/// Whether every top-level `&&` conjunct yields a constraint (see `Filter::is_its_constraints`).
+pub fn exact(plan: &Plan) -> bool {
+    fn all(node: &Node, plan: &Plan) -> bool {
+        match node {
+            Node::And(children, _) => children.iter().all(|c| all(c, plan)),
+            Node::Cmp(c) => constraint(c, plan).is_some(),
+            Node::Or(..) | Node::Rule { .. } => false,
+        }
+    }
+    all(&plan.node, plan)
+}
+
 fn collect(node: &Node, plan: &Plan, out: &mut Vec<Constraint>) {
     match node {
         Node::And(children, _) => children.iter().for_each(|c| collect(c, plan, out)),

@@ -184,6 +184,13 @@ impl Filter {
         constraints::constraints(&self.inner)
     }
 
+    /// Whether the filter holds exactly when all of [`Filter::constraints`] do (it is
+    /// nothing but their conjunction): a walk whose bounds enforce every one of them
+    /// needs no check of its records.
+    pub fn is_its_constraints(&self) -> bool {
+        constraints::exact(&self.inner)
+    }
+
     /// Whether checking a record reads nothing but the record itself and the request
     /// (no relation, back-relation or `@collection` joins): a check costs no store
     /// reads.

@@ -72,6 +72,10 @@ impl SledStore {
             count_total: query.count_total,
             matcher: query.filter.is_some().then_some(&matcher as Matcher<'_>),
             budget: query.budget,
+            exact: query
+                .filter
+                .as_ref()
+                .is_some_and(|f| f.is_its_constraints()),
         };
         self.run_query(handles, collection, &constraints, &spec)
     }
@@ -96,6 +100,10 @@ impl SledStore {
         }
         if let Some(page) = self.probe_insertion(handles, collection, &plan, &spec)? {
             return Ok(page);
+        }
+        if spec.exact && plan.enforced {
+            // Every candidate matches (the probe above walked another way, and checked).
+            spec.matcher = None;
         }
         let candidates: Candidates<'_> = match &plan.access {
             Access::Insertion => insertion(handles),

@@ -189,8 +189,9 @@ fn index_plans_agree_with_scans() {
     let registry = sled.registry.read_recursive();
     let handles = registry.get(&c.id).unwrap();
     let shapes = handles.layout.shapes(&c);
-    // (index walks, ordered index walks, primary walks, point lookups)
-    let mut seen = [0usize; 4];
+    // (index walks, ordered index walks, primary walks, point lookups, walks whose
+    // bounds answer the whole filter)
+    let mut seen = [0usize; 5];
     // Bounded queries (within budget, over budget).
     let mut budgets = [0usize; 2];
     for _ in 0..600 {
@@ -212,8 +213,11 @@ fn index_plans_agree_with_scans() {
                 Some(&matcher)
             },
             budget: None,
+            // The matcher is exactly the constraints' conjunction.
+            exact: rng.gen_bool(0.7),
         };
         let plan = crate::planner::plan(&c, &shapes, &constraints, &sort);
+        seen[4] += usize::from(spec.exact && plan.enforced && !constraints.is_empty());
         match &plan.access {
             crate::planner::Access::Index { bounds, .. } => {
                 seen[0] += 1;
@@ -410,6 +414,7 @@ fn unsorted_lists_through_a_common_index_value_keep_insertion_order() {
                 count_total: false,
                 matcher: Some(&matcher),
                 budget: None,
+                exact: false,
             };
             let got = sled.run_query(handles, &c, &constraints, &spec).unwrap();
             let want = memory.run_query(&c, &spec).unwrap();
