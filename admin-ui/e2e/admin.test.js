@@ -97,8 +97,15 @@ test('sign out and sign in', async () => {
   await page.getByRole('heading', { name: 'Welcome to Basalt' }).waitFor();
 });
 
-test('create collections with several field types', async () => {
+// Opens the new-collection form and waits for it: the schema page being left has a
+// name field too, and filling that one loses the name.
+async function openNewCollection() {
   await page.getByRole('link', { name: '+ New collection' }).click();
+  await page.getByRole('navigation', { name: 'Breadcrumb' }).getByText('New collection').waitFor();
+}
+
+test('create collections with several field types', async () => {
+  await openNewCollection();
   await page.locator('#collection-name').fill('authors');
   const name = await addField('text', 'name');
   await name.getByLabel('Presentable').check();
@@ -106,7 +113,7 @@ test('create collections with several field types', async () => {
   await page.getByRole('link', { name: 'authors' }).first().waitFor();
   await page.waitForURL(/#\/c\/authors\/schema/);
 
-  await page.getByRole('link', { name: '+ New collection' }).click();
+  await openNewCollection();
   await page.locator('#collection-name').fill('posts');
   const title = await addField('text', 'title');
   await title.getByLabel('Required').check();
@@ -254,6 +261,8 @@ test('file fields: upload with previews, download, remove', async () => {
   const text = Buffer.from('plain notes\n');
   await page.reload();
   await page.getByRole('link', { name: 'docs' }).first().click();
+  // The records page being left has a "+ New record" button too.
+  await page.locator('th button', { hasText: 'attachments' }).waitFor();
   await page.getByRole('button', { name: '+ New record' }).click();
   await page.locator('#rf-title').fill('With files');
   await page.locator('#rf-attachments').setInputFiles([
