@@ -233,6 +233,45 @@ impl Services {
         Ok(Pending { seq, obsolete })
     }
 
+    /// Whether a commit to `collection` needs more after it than retiring cached totals:
+    /// writes of auth records (cached principals), of the policy collections (the
+    /// policy engine reloads), or any write while after-hooks listen (the journal).
+    fn commit_has_aftermath(&self, collection: &Collection) -> bool {
+        collection.is_auth()
+            || self.is_policy_store(collection)
+            || self.hooks.get().is_some_and(|hooks| hooks.wants_after())
+    }
+
+    /// [`Services::commit`] without blocking: the store queues the writes and `done`
+    /// gets the result, on another thread. Only for writes whose commit has no
+    /// aftermath (see [`Services::commit_has_aftermath`]); others are refused.
+    fn commit_then(
+        &self,
+        writes: Vec<crate::store::Write>,
+        done: Box<dyn FnOnce(Result<Pending>) + Send>,
+    ) -> Result<()> {
+        if writes
+            .iter()
+            .any(|w| self.commit_has_aftermath(w.collection()))
+        {
+            return Err(Error::internal(
+                "a commit with an aftermath was not sent to the blocking pool",
+            ));
+        }
+        let obsolete = files::obsolete_keys(&writes);
+        let counts = self.counts.clone();
+        self.store.clone().commit_then(
+            writes,
+            Box::new(move |committed| {
+                done(committed.map(|seq| {
+                    counts.bump();
+                    Pending { seq, obsolete }
+                }))
+            }),
+        );
+        Ok(())
+    }
+
     /// [`Services::commit`], then block until it is durable (command-line paths).
     fn write(&self, writes: Vec<crate::store::Write>) -> Result<()> {
         self.write_by(writes, By::System)

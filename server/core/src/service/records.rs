@@ -262,13 +262,11 @@ impl Services {
     /// run hooks, hash a password (auth collections), reload the policies, read
     /// related records, or check a rule that reads the store do not.
     pub fn creates_quickly(&self, permit: &Permit, collection: &Collection) -> bool {
-        let hooked = self.hooks.get().is_some_and(|hooks| {
-            hooks.wants_after()
-                || hooks.wants_before(&collection.name, crate::store::Action::Create)
+        let before_hooks = self.hooks.get().is_some_and(|hooks| {
+            hooks.wants_before(&collection.name, crate::store::Action::Create)
         });
-        !hooked
-            && !collection.is_auth()
-            && !self.is_policy_store(collection)
+        !before_hooks
+            && !self.commit_has_aftermath(collection)
             && permit.is_local()
             && !collection
                 .fields
@@ -302,22 +300,10 @@ impl Services {
             collection: collection.clone(),
             record,
         };
-        let counts = self.counts.clone();
-        self.store.clone().commit_then(
+        self.commit_then(
             vec![write],
-            Box::new(move |committed| {
-                done(committed.map(|seq| {
-                    // As `commit_by` does after a commit.
-                    counts.bump();
-                    let pending = Pending {
-                        seq,
-                        obsolete: Vec::new(),
-                    };
-                    (out, pending)
-                }))
-            }),
-        );
-        Ok(())
+            Box::new(move |committed| done(committed.map(|pending| (out, pending)))),
+        )
     }
 
     /// A create whose body comes with uploaded files (multipart): the files are
@@ -619,11 +605,11 @@ impl Services {
     }
 }
 
-/// Every retry of a write lost to concurrent writers.
 /// What [`Services::create_record_then`] calls with the commit's outcome: the rendered
 /// record and the write to wait for.
 pub type Created = Box<dyn FnOnce(Result<(Json, Pending)>) + Send>;
 
+/// Every retry of a write lost to concurrent writers.
 pub(super) fn busy() -> Error {
     Error::new(
         Code::Conflict,

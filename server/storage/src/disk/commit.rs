@@ -378,7 +378,7 @@ impl SledStore {
     }
 
     /// Leads the next batch if a callback commit is at the front of the queue (the
-    /// committer thread's work); returns whether one still is after it.
+    /// committer thread's work), with what is left to deliver.
     fn lead_callbacks(&self) -> Led {
         let registry = self.registry.read_recursive();
         let front = self.queue.lock().front().map(|w| w.is_waiting_callback());
