@@ -3,14 +3,16 @@
 //! writer task that resolves auth and appends batches to the [`LogStore`] on the
 //! blocking pool, and `/api/logs` (superusers only, PocketBase's shapes).
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use basalt_core::logs::{self, LogEntry, LogStore};
 use basalt_core::service::{Principal, Services};
 use basalt_core::{Code, Error};
-use poem::http::header;
+use poem::http::{header, HeaderValue, Method, Uri};
 use poem::web::{Json, Path};
 use poem::{handler, Endpoint, IntoResponse, Request, Response, Result};
 use serde_json::{json, Map, Value};
@@ -32,10 +34,71 @@ const INFO: i64 = 0;
 const WARN: i64 = 4;
 const ERROR: i64 = 8;
 
-/// What the middleware captured; auth is resolved by the writer.
+/// What the middleware captured of one request. It holds handles, not copies (the URI
+/// and the header values share the request's buffers), so the request pays for
+/// little more than a channel send; the writer builds the [`LogEntry`] and resolves
+/// the auth, a batch at a time.
 pub struct Pending {
-    entry: LogEntry,
-    token: String,
+    at: SystemTime,
+    elapsed: Duration,
+    level: i64,
+    status: u16,
+    method: Method,
+    uri: Uri,
+    /// The client's and the connection's addresses; `None` when IPs are not logged.
+    user_ip: Option<IpAddr>,
+    remote_ip: Option<IpAddr>,
+    user_agent: Option<HeaderValue>,
+    referer: Option<HeaderValue>,
+    token: Option<HeaderValue>,
+}
+
+impl Pending {
+    /// The entry, with the caller `auth` resolved to.
+    fn into_entry(self, auth: &Auth) -> LogEntry {
+        let url = self
+            .uri
+            .path_and_query()
+            .map_or_else(|| self.uri.path(), |p| p.as_str());
+        let ip = |ip: Option<IpAddr>| ip.map(|ip| ip.to_string()).unwrap_or_default();
+        let text = |v: Option<&HeaderValue>| text(v).to_owned();
+        let created = basalt_core::time::format_system(self.at);
+        let fields = [
+            ("type", Value::from("request")),
+            ("method", Value::from(self.method.as_str())),
+            ("url", Value::from(url)),
+            ("status", Value::from(self.status)),
+            ("execTime", Value::from(self.elapsed.as_secs_f64() * 1000.0)),
+            ("userIP", Value::from(ip(self.user_ip))),
+            ("remoteIP", Value::from(ip(self.remote_ip))),
+            ("userAgent", Value::from(text(self.user_agent.as_ref()))),
+            ("referer", Value::from(text(self.referer.as_ref()))),
+        ];
+        let mut data = Map::with_capacity(fields.len() + 2);
+        for (key, value) in fields {
+            data.insert(key.to_owned(), value);
+        }
+        if let Some(id) = &auth.id {
+            data.insert("authId".into(), Value::from(id.as_str()));
+        }
+        data.insert("auth".into(), Value::from(auth.collection.as_str()));
+        LogEntry {
+            id: basalt_core::ids::new_id(),
+            created: created.clone(),
+            updated: created,
+            level: self.level,
+            message: format!("{} {url}", self.method),
+            data: Value::Object(data),
+        }
+    }
+}
+
+/// Who a logged request was made by: the auth collection's name (`""` for guests)
+/// and, with `logs.logAuthId` on, the record's id.
+#[derive(Clone, Default)]
+struct Auth {
+    collection: String,
+    id: Option<String>,
 }
 
 /// The sending half the middleware uses.
@@ -109,9 +172,20 @@ async fn write(store: &Arc<dyn LogStore>, services: &Weak<Services>, batch: Vec<
     let (store, services) = (store.clone(), services.clone());
     let done = tokio::task::spawn_blocking(move || {
         let services = services.upgrade();
+        // A batch usually comes from a few callers: each token is resolved once.
+        let mut callers: HashMap<HeaderValue, Auth> = HashMap::new();
         let entries: Vec<LogEntry> = batch
             .into_iter()
-            .map(|p| resolve(services.as_deref(), p))
+            .map(|p| {
+                let auth = match &p.token {
+                    Some(token) => callers
+                        .entry(token.clone())
+                        .or_insert_with(|| resolve(services.as_deref(), text(Some(token))))
+                        .clone(),
+                    None => Auth::default(),
+                };
+                p.into_entry(&auth)
+            })
             .collect();
         store.append(&entries)
     })
@@ -123,32 +197,29 @@ async fn write(store: &Arc<dyn LogStore>, services: &Weak<Services>, batch: Vec<
     }
 }
 
-/// Fills `auth` (and `authId` when `logs.logAuthId` is on) from the request's token.
-fn resolve(services: Option<&Services>, p: Pending) -> LogEntry {
-    let Pending { mut entry, token } = p;
-    let mut auth = String::new();
-    if let Some(services) = services.filter(|_| !token.is_empty()) {
-        let principal = services.principal_from_token(&token);
-        if let Some((c, r)) = principal.auth() {
-            auth = c.name.clone();
-            if services.settings().logs.log_auth_id {
-                entry.data["authId"] = Value::String(r.id().to_owned());
-            }
-        }
-        if matches!(principal, Principal::Superuser { .. }) {
-            auth = "_superusers".into();
-        }
+/// The caller `token` (an `Authorization` value) stands for.
+fn resolve(services: Option<&Services>, token: &str) -> Auth {
+    let Some(services) = services.filter(|_| !token.is_empty()) else {
+        return Auth::default();
+    };
+    let principal = services.principal_from_token(token);
+    let Some((collection, record)) = principal.auth() else {
+        return Auth::default();
+    };
+    let collection = match principal {
+        Principal::Superuser { .. } => "_superusers".to_owned(),
+        _ => collection.name.clone(),
+    };
+    let log_id = services.settings().logs.log_auth_id;
+    Auth {
+        collection,
+        id: log_id.then(|| record.id().to_owned()),
     }
-    entry.data["auth"] = Value::String(auth);
-    entry
 }
 
-fn header_str(req: &Request, name: header::HeaderName) -> String {
-    req.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
+/// A header value as text; `""` when it is not visible ASCII.
+fn text(value: Option<&HeaderValue>) -> &str {
+    value.and_then(|v| v.to_str().ok()).unwrap_or_default()
 }
 
 /// The middleware: times the request, counts it in the metrics, and queues its log.
@@ -158,33 +229,25 @@ pub async fn observe<E: Endpoint>(next: E, req: Request) -> Result<Response> {
     };
     let started = Instant::now();
     let method = req.method().clone();
-    let path = req.uri().path().to_owned();
+    let uri = req.uri().clone();
     let settings = state.services.settings();
     let logging = state.log_sink.is_some() && settings.logs.max_days > 0;
     let captured = logging.then(|| {
-        let ip = if settings.logs.log_ip {
-            crate::ratelimit::client_ip(&req, &settings.trusted_proxy)
+        let (user_ip, remote_ip) = if settings.logs.log_ip {
+            (
+                crate::ratelimit::client_addr(&req, &settings.trusted_proxy),
+                req.remote_addr().as_socket_addr().map(|a| a.ip()),
+            )
         } else {
-            String::new()
+            (None, None)
         };
-        let remote = req
-            .remote_addr()
-            .as_socket_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_default();
+        let header = |name| req.headers().get(name).cloned();
         (
-            ip,
-            if settings.logs.log_ip {
-                remote
-            } else {
-                String::new()
-            },
-            header_str(&req, header::USER_AGENT),
-            header_str(&req, header::REFERER),
-            header_str(&req, header::AUTHORIZATION),
-            req.uri()
-                .path_and_query()
-                .map_or_else(|| path.clone(), |p| p.as_str().to_owned()),
+            user_ip,
+            remote_ip,
+            header(header::USER_AGENT),
+            header(header::REFERER),
+            header(header::AUTHORIZATION),
         )
     });
     let out = next.call(req).await.map(IntoResponse::into_response);
@@ -193,8 +256,8 @@ pub async fn observe<E: Endpoint>(next: E, req: Request) -> Result<Response> {
         Err(e) => e.status().as_u16(),
     };
     let elapsed = started.elapsed();
-    state.metrics.observe(&path, status, elapsed);
-    let Some((ip, remote, user_agent, referer, token, url)) = captured else {
+    state.metrics.observe(uri.path(), status, elapsed);
+    let Some((user_ip, remote_ip, user_agent, referer, token)) = captured else {
         return out;
     };
     let level = match status {
@@ -205,27 +268,21 @@ pub async fn observe<E: Endpoint>(next: E, req: Request) -> Result<Response> {
     if level < settings.logs.min_level {
         return out;
     }
-    let now = basalt_core::time::now();
-    let entry = LogEntry {
-        id: basalt_core::ids::new_id(),
-        created: now.clone(),
-        updated: now,
-        level,
-        message: format!("{method} {url}"),
-        data: json!({
-            "type": "request",
-            "method": method.as_str(),
-            "url": url,
-            "status": status,
-            "execTime": elapsed.as_secs_f64() * 1000.0,
-            "userIP": ip,
-            "remoteIP": remote,
-            "userAgent": user_agent,
-            "referer": referer,
-        }),
-    };
     if let Some(sink) = &state.log_sink {
-        if sink.tx.try_send(Pending { entry, token }).is_err() {
+        let pending = Pending {
+            at: SystemTime::now(),
+            elapsed,
+            level,
+            status,
+            method,
+            uri,
+            user_ip,
+            remote_ip,
+            user_agent,
+            referer,
+            token,
+        };
+        if sink.tx.try_send(pending).is_err() {
             sink.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }

@@ -91,6 +91,13 @@ impl Limiter {
 /// The client's IP: the connection's address, or with trusted-proxy headers
 /// configured, the address those headers carry (rightmost unless `useLeftmostIP`).
 pub fn client_ip(req: &Request, proxy: &TrustedProxy) -> String {
+    client_addr(req, proxy)
+        .map(|ip| ip.to_string())
+        .unwrap_or_default()
+}
+
+/// [`client_ip`] before it is written out.
+pub fn client_addr(req: &Request, proxy: &TrustedProxy) -> Option<IpAddr> {
     for name in &proxy.headers {
         let Some(value) = req
             .headers()
@@ -106,13 +113,10 @@ pub fn client_ip(req: &Request, proxy: &TrustedProxy) -> String {
             ips.next_back()
         };
         if let Some(ip) = pick.and_then(|s| s.parse::<IpAddr>().ok()) {
-            return ip.to_string();
+            return Some(ip);
         }
     }
-    req.remote_addr()
-        .as_socket_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default()
+    req.remote_addr().as_socket_addr().map(|a| a.ip())
 }
 
 /// The PocketBase tags of a request: `(collection, action)`.

@@ -44,6 +44,11 @@ pub fn now() -> String {
     format(Utc::now())
 }
 
+/// [`format`] for a clock reading taken earlier.
+pub fn format_system(t: std::time::SystemTime) -> String {
+    format(t.into())
+}
+
 /// Parses the date forms PocketBase accepts (its own, RFC 3339, `YYYY-MM-DD HH:MM:SS`,
 /// a bare `YYYY-MM-DD`) into a UTC instant.
 pub fn parse(s: &str) -> Option<DateTime<Utc>> {

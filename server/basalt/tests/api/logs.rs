@@ -112,6 +112,72 @@ async fn logs_and_metrics_are_superuser_only() {
 }
 
 #[tokio::test]
+async fn logs_name_each_caller_and_follow_the_ip_and_auth_id_settings() {
+    let s = TestServer::start().await;
+    let (status, body) = s
+        .call(
+            Method::PATCH,
+            "/api/settings",
+            Some(json!({"logs": {"logIP": false, "logAuthId": true}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    s.create_collection(json!({
+        "name": "members", "type": "auth", "fields": [],
+        "createRule": "", "listRule": "", "viewRule": "",
+    }))
+    .await;
+    let (status, member) = s
+        .call_as(
+            None,
+            Method::POST,
+            "/api/collections/members/records",
+            Some(json!({"email": "m@example.com", "password": "password123", "passwordConfirm": "password123"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{member}");
+    let (status, login) = s
+        .call_as(
+            None,
+            Method::POST,
+            "/api/collections/members/auth-with-password",
+            Some(json!({"identity": "m@example.com", "password": "password123"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{login}");
+    let member_token = login["token"].as_str().unwrap();
+    let (_, me) = s
+        .call(Method::GET, "/api/collections/_superusers/records", None)
+        .await;
+    let superuser_id = me["items"][0]["id"].as_str().unwrap().to_owned();
+    // Interleaved callers, so that one batch of the writer holds all three.
+    for round in 0..3 {
+        for (token, who) in [
+            (Some(member_token), "member"),
+            (Some(s.token.as_str()), "superuser"),
+            (None, "guest"),
+        ] {
+            let path = format!("/api/health?who={who}&round={round}");
+            s.call_as(token, Method::GET, &path, None).await;
+        }
+    }
+    for (who, auth, auth_id) in [
+        ("member", "members", Some(member["id"].as_str().unwrap())),
+        ("superuser", "_superusers", Some(superuser_id.as_str())),
+        ("guest", "", None),
+    ] {
+        let query = format!("filter=message~%22who%3D{who}%26%22&perPage=10");
+        let body = logs_until(&s, &query, 3).await;
+        for item in body["items"].as_array().unwrap() {
+            assert_eq!(item["data"]["auth"], auth, "{item}");
+            assert_eq!(item["data"]["authId"].as_str(), auth_id, "{item}");
+            assert_eq!(item["data"]["userIP"], "", "{item}");
+            assert_eq!(item["data"]["remoteIP"], "", "{item}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn max_days_zero_turns_logging_off() {
     let s = TestServer::start().await;
     let (status, body) = s
