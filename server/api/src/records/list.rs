@@ -1,14 +1,9 @@
-use basalt_core::service::{Action, ListOutput, ListParams, Services};
-use basalt_core::Error;
+use basalt_core::service::{Action, ListParams, Services};
 use poem::web::Path;
 use poem::{handler, Response};
 
 use crate::context::{param, Ctx, Step};
 use crate::ApiError;
-
-/// Room reserved per listed record for the response body, so that serializing a page
-/// rarely regrows its buffer.
-const BYTES_PER_ITEM: usize = 512;
 
 #[handler]
 pub async fn list_records(ctx: Ctx, Path(collection): Path<String>) -> Result<Response, ApiError> {
@@ -31,22 +26,14 @@ pub async fn list_records(ctx: Ctx, Path(collection): Path<String>) -> Result<Re
             // A page that reads only a few records, and nothing else, is served here;
             // anything more goes to the blocking pool.
             if let Some(out) = s.list_records_quick(&who, &permit, &c, &params)? {
-                return Ok(Step::Done(serialize(&out)?));
+                return Ok(Step::Done(out.to_json()));
             }
             Ok(Step::Blocking(Box::new(move |s: &Services| {
-                serialize(&s.list_records(&who, &permit, &c, &params)?)
+                Ok(s.list_records(&who, &permit, &c, &params)?.to_json())
             })))
         })
         .await?;
     Ok(Response::builder()
         .content_type("application/json; charset=utf-8")
         .body(body))
-}
-
-/// The list envelope as JSON, in a buffer sized for its items.
-fn serialize(out: &ListOutput) -> basalt_core::Result<Vec<u8>> {
-    let mut body = Vec::with_capacity(128 + BYTES_PER_ITEM * out.items.len());
-    serde_json::to_writer(&mut body, out)
-        .map_err(|e| Error::internal(format!("list response: {e}")))?;
-    Ok(body)
 }

@@ -6,6 +6,7 @@ pub mod autogen;
 pub(crate) mod checks;
 pub mod coerce;
 pub mod input;
+pub mod json_out;
 pub mod render;
 pub mod shape;
 pub mod validators;

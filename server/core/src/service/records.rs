@@ -33,8 +33,7 @@ pub struct ListParams {
 }
 
 /// PocketBase's list envelope.
-#[derive(Debug, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug)]
 pub struct ListOutput {
     pub page: usize,
     pub per_page: usize,
@@ -43,10 +42,48 @@ pub struct ListOutput {
     pub items: Vec<Rendered>,
 }
 
+impl ListOutput {
+    /// The envelope as JSON (`{page, perPage, totalItems, totalPages, items}`), in a
+    /// buffer sized for its items.
+    pub fn to_json(&self) -> Vec<u8> {
+        use crate::record::json_out::{write_key, write_value};
+        let mut out = Vec::with_capacity(128 + BYTES_PER_ITEM * self.items.len());
+        out.push(b'{');
+        for (i, (key, n)) in [
+            ("page", self.page as i64),
+            ("perPage", self.per_page as i64),
+            ("totalItems", self.total_items),
+            ("totalPages", self.total_pages),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            write_key(&mut out, key, i == 0);
+            write_value(&mut out, &Json::from(n));
+        }
+        write_key(&mut out, "items", false);
+        out.push(b'[');
+        for (i, item) in self.items.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            match item {
+                Rendered::Json(json) => write_value(&mut out, json),
+                Rendered::Plain(record) => record.write_json(&mut out),
+            }
+        }
+        out.extend_from_slice(b"]}");
+        out
+    }
+}
+
+/// Room reserved per listed record for the response body, so that writing a page
+/// rarely regrows its buffer.
+const BYTES_PER_ITEM: usize = 512;
+
 /// A listed record as it is written out: reshaped JSON, or (when nothing reshapes it)
-/// the record itself, serialized as it is written.
-#[derive(Debug, serde::Serialize)]
-#[serde(untagged)]
+/// the record itself, written straight from its values.
+#[derive(Debug)]
 pub enum Rendered {
     Json(Json),
     Plain(RecordJson),
