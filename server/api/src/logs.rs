@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
-use basalt_core::logs::{self, LogEntry, LogStore};
+use basalt_core::logs::{self, LogBatch, LogEntry, LogStore};
+use basalt_core::record::json_out::Object;
 use basalt_core::service::{Principal, Services};
 use basalt_core::{Code, Error};
 use poem::http::{header, HeaderValue, Method, Uri};
@@ -54,48 +55,46 @@ pub struct Pending {
 }
 
 impl Pending {
-    /// The entry, with the caller `auth` resolved to.
-    fn into_entry(self, auth: &Auth) -> LogEntry {
+    /// Adds the entry to `batch`, with the caller `auth` resolved to. It is written
+    /// straight as the line a [`LogEntry`] serializes to, without building one.
+    fn add_to(self, batch: &mut LogBatch, auth: &Auth) {
         let url = self
             .uri
             .path_and_query()
             .map_or_else(|| self.uri.path(), |p| p.as_str());
         let ip = |ip: Option<IpAddr>| ip.map(|ip| ip.to_string()).unwrap_or_default();
-        let text = |v: Option<&HeaderValue>| text(v).to_owned();
         let created = basalt_core::time::format_system(self.at);
-        let fields = [
-            ("type", Value::from("request")),
-            ("method", Value::from(self.method.as_str())),
-            ("url", Value::from(url)),
-            ("status", Value::from(self.status)),
-            ("execTime", Value::from(self.elapsed.as_secs_f64() * 1000.0)),
-            ("userIP", Value::from(ip(self.user_ip))),
-            ("remoteIP", Value::from(ip(self.remote_ip))),
-            ("userAgent", Value::from(text(self.user_agent.as_ref()))),
-            ("referer", Value::from(text(self.referer.as_ref()))),
-        ];
-        let mut data = Map::with_capacity(fields.len() + 2);
-        for (key, value) in fields {
-            data.insert(key.to_owned(), value);
-        }
-        if let Some(id) = &auth.id {
-            data.insert("authId".into(), Value::from(id.as_str()));
-        }
-        data.insert("auth".into(), Value::from(auth.collection.as_str()));
-        LogEntry {
-            id: basalt_core::ids::new_id(),
-            created: created.clone(),
-            updated: created,
-            level: self.level,
-            message: format!("{} {url}", self.method),
-            data: Value::Object(data),
-        }
+        batch.push_with(&created, |out| {
+            let mut entry = Object::begin(out);
+            entry.str("id", &basalt_core::ids::new_id());
+            entry.str("created", &created);
+            entry.str("updated", &created);
+            entry.value("level", &Value::from(self.level));
+            entry.str("message", &format!("{} {url}", self.method));
+            let mut data = Object::begin(entry.key("data"));
+            data.str("type", "request");
+            data.str("method", self.method.as_str());
+            data.str("url", url);
+            data.value("status", &Value::from(self.status));
+            let exec_time = self.elapsed.as_secs_f64() * 1000.0;
+            data.value("execTime", &Value::from(exec_time));
+            data.str("userIP", &ip(self.user_ip));
+            data.str("remoteIP", &ip(self.remote_ip));
+            data.str("userAgent", text(self.user_agent.as_ref()));
+            data.str("referer", text(self.referer.as_ref()));
+            if let Some(id) = &auth.id {
+                data.str("authId", id);
+            }
+            data.str("auth", &auth.collection);
+            data.end();
+            entry.end();
+        });
     }
 }
 
 /// Who a logged request was made by: the auth collection's name (`""` for guests)
 /// and, with `logs.logAuthId` on, the record's id.
-#[derive(Clone, Default)]
+#[derive(Default)]
 struct Auth {
     collection: String,
     id: Option<String>,
@@ -174,20 +173,18 @@ async fn write(store: &Arc<dyn LogStore>, services: &Weak<Services>, batch: Vec<
         let services = services.upgrade();
         // A batch usually comes from a few callers: each token is resolved once.
         let mut callers: HashMap<HeaderValue, Auth> = HashMap::new();
-        let entries: Vec<LogEntry> = batch
-            .into_iter()
-            .map(|p| {
-                let auth = match &p.token {
-                    Some(token) => callers
-                        .entry(token.clone())
-                        .or_insert_with(|| resolve(services.as_deref(), text(Some(token))))
-                        .clone(),
-                    None => Auth::default(),
-                };
-                p.into_entry(&auth)
-            })
-            .collect();
-        store.append(&entries)
+        let guest = Auth::default();
+        let mut lines = LogBatch::default();
+        for mut p in batch {
+            let auth = match p.token.take() {
+                Some(token) => &*callers
+                    .entry(token)
+                    .or_insert_with_key(|token| resolve(services.as_deref(), text(Some(token)))),
+                None => &guest,
+            };
+            p.add_to(&mut lines, auth);
+        }
+        store.append(&lines)
     })
     .await;
     match done {

@@ -28,10 +28,60 @@ pub struct LogEntry {
     pub data: Json,
 }
 
+/// Entries on their way to a [`LogStore`], already written as the JSON lines the
+/// store keeps, in runs of one UTC day.
+#[derive(Debug, Default)]
+pub struct LogBatch {
+    text: Vec<u8>,
+    /// Each run of consecutive lines of one day: the day and where its text ends.
+    days: Vec<(String, usize)>,
+}
+
+impl LogBatch {
+    /// Adds `entry`.
+    pub fn push(&mut self, entry: &LogEntry) {
+        self.push_with(&entry.created, |out| {
+            // Writing into a `Vec` cannot fail.
+            let _ = serde_json::to_writer(out, entry);
+        });
+    }
+
+    /// Adds an entry created at `created`, which `write` appends as a [`LogEntry`]
+    /// serializes: one JSON object, on one line.
+    pub fn push_with(&mut self, created: &str, write: impl FnOnce(&mut Vec<u8>)) {
+        write(&mut self.text);
+        self.text.push(b'\n');
+        let day = day_of(created);
+        match self.days.last_mut() {
+            Some((last, end)) if last == day => *end = self.text.len(),
+            _ => self.days.push((day.to_owned(), self.text.len())),
+        }
+    }
+
+    /// The lines of each day, in the order they were added.
+    pub fn days(&self) -> impl Iterator<Item = (&str, &[u8])> + '_ {
+        let mut start = 0;
+        self.days.iter().map(move |(day, end)| {
+            let lines = &self.text[start..*end];
+            start = *end;
+            (day.as_str(), lines)
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+}
+
+/// The UTC day (`YYYY-MM-DD`) an entry created at `created` belongs to.
+pub fn day_of(created: &str) -> &str {
+    created.get(..10).unwrap_or("0000-00-00")
+}
+
 /// Where log entries live. Blocking, like the record store.
 pub trait LogStore: Send + Sync {
-    /// Appends `entries` in one batch.
-    fn append(&self, entries: &[LogEntry]) -> Result<()>;
+    /// Appends `batch`, each day's lines with one write.
+    fn append(&self, batch: &LogBatch) -> Result<()>;
     /// Visits entries newest first until `visit` returns false.
     fn scan(&self, visit: &mut dyn FnMut(LogEntry) -> bool) -> Result<()>;
     fn get(&self, id: &str) -> Result<Option<LogEntry>>;

@@ -12,7 +12,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
-use basalt_core::logs::{LogEntry, LogStore};
+use basalt_core::logs::{day_of, LogBatch, LogEntry, LogStore};
 use basalt_core::{Error, Result};
 use parking_lot::Mutex;
 
@@ -51,11 +51,6 @@ impl DayFile {
 
 fn internal(e: impl std::fmt::Display) -> Error {
     Error::internal(format!("log store: {e}"))
-}
-
-/// The day an entry belongs to: the date part of `created`.
-fn day(created: &str) -> &str {
-    created.get(..10).unwrap_or("0000-00-00")
 }
 
 impl FileLogStore {
@@ -123,24 +118,15 @@ fn ends_with_newline(path: &Path) -> std::io::Result<bool> {
 }
 
 impl LogStore for FileLogStore {
-    fn append(&self, entries: &[LogEntry]) -> Result<()> {
+    fn append(&self, batch: &LogBatch) -> Result<()> {
         let mut open = self.write.lock();
-        let mut i = 0;
-        let mut out = Vec::new();
-        while i < entries.len() {
-            let today = day(&entries[i].created);
-            out.clear();
-            while let Some(e) = entries.get(i).filter(|e| day(&e.created) == today) {
-                serde_json::to_writer(&mut out, e).map_err(internal)?;
-                out.push(b'\n');
-                i += 1;
-            }
+        for (day, lines) in batch.days() {
             let mut day_file = match open.take() {
-                Some(f) if f.day == today => f,
-                _ => DayFile::open(&self.dir, today).map_err(internal)?,
+                Some(f) if f.day == day => f,
+                _ => DayFile::open(&self.dir, day).map_err(internal)?,
             };
             // After a failed write the file is reopened (and its last line checked).
-            day_file.file.write_all(&out).map_err(internal)?;
+            day_file.file.write_all(lines).map_err(internal)?;
             *open = Some(day_file);
         }
         Ok(())
@@ -173,7 +159,7 @@ impl LogStore for FileLogStore {
         let mut open = self.write.lock();
         // Day files may be removed or replaced: appends reopen theirs.
         *open = None;
-        let cutoff = day(created);
+        let cutoff = day_of(created);
         let mut n = 0;
         for (day, path) in self.days()? {
             if day.as_str() < cutoff {
@@ -227,6 +213,14 @@ mod tests {
         }
     }
 
+    fn batch(entries: &[LogEntry]) -> LogBatch {
+        let mut batch = LogBatch::default();
+        for e in entries {
+            batch.push(e);
+        }
+        batch
+    }
+
     fn ids(s: &FileLogStore) -> Vec<String> {
         let mut seen = Vec::new();
         s.scan(&mut |e| {
@@ -241,11 +235,11 @@ mod tests {
     fn append_scan_get_purge() {
         let dir = tempfile::tempdir().unwrap();
         let s = FileLogStore::open(&dir.path().join("logs")).unwrap();
-        s.append(&[
+        s.append(&batch(&[
             entry("a", "2026-01-01 10:00:00.000Z"),
             entry("b", "2026-01-02 10:00:00.000Z"),
             entry("c", "2026-01-02 11:00:00.000Z"),
-        ])
+        ]))
         .unwrap();
         assert_eq!(ids(&s), ["c", "b", "a"]);
         assert_eq!(s.get("a").unwrap().unwrap().data["status"], 200);
@@ -256,7 +250,8 @@ mod tests {
         // Within a day, entries older than the cutoff go and the rest stay.
         assert_eq!(s.purge_before("2026-01-02 10:30:00.000Z").unwrap(), 1);
         assert_eq!(ids(&s), ["c"]);
-        s.append(&[entry("d", "2026-01-02 12:00:00.000Z")]).unwrap();
+        s.append(&batch(&[entry("d", "2026-01-02 12:00:00.000Z")]))
+            .unwrap();
         assert_eq!(ids(&s), ["d", "c"]);
         // Reopening finds what was written.
         let s = FileLogStore::open(&dir.path().join("logs")).unwrap();
@@ -267,7 +262,8 @@ mod tests {
     fn a_torn_last_line_is_skipped() {
         let dir = tempfile::tempdir().unwrap();
         let s = FileLogStore::open(dir.path()).unwrap();
-        s.append(&[entry("a", "2026-01-01 10:00:00.000Z")]).unwrap();
+        s.append(&batch(&[entry("a", "2026-01-01 10:00:00.000Z")]))
+            .unwrap();
         let mut f = OpenOptions::new()
             .append(true)
             .open(dir.path().join("2026-01-01.jsonl"))
@@ -278,7 +274,8 @@ mod tests {
         let s = FileLogStore::open(dir.path()).unwrap();
         assert_eq!(ids(&s), ["a"]);
         // The next append starts on a line of its own.
-        s.append(&[entry("b", "2026-01-01 11:00:00.000Z")]).unwrap();
+        s.append(&batch(&[entry("b", "2026-01-01 11:00:00.000Z")]))
+            .unwrap();
         assert_eq!(ids(&s), ["b", "a"]);
     }
 }

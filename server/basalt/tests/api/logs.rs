@@ -45,12 +45,27 @@ async fn requests_are_logged_with_their_fields() {
     assert_eq!(item["data"]["method"], "GET");
     assert_eq!(item["data"]["referer"], "http://example.test/");
     assert_eq!(item["data"]["userIP"], "127.0.0.1");
+    assert_eq!(item["data"]["remoteIP"], "127.0.0.1");
+    assert_eq!(item["data"]["userAgent"], "logs-test/1");
+    assert_eq!(item["data"]["url"], "/api/health?probe=1");
+    assert_eq!(item["data"]["type"], "request");
+    assert_eq!(item["created"], item["updated"]);
     assert_eq!(item["data"]["auth"], "");
     assert!(item["data"]["execTime"].as_f64().unwrap() >= 0.0);
     let id = item["id"].as_str().unwrap();
     let (status, one) = s.call(Method::GET, &format!("/api/logs/{id}"), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(one["id"], id);
+    // Text that JSON escapes comes back as it was sent.
+    let agent = "quoting \"agent\" \\ \t/2";
+    s.client
+        .get(format!("{}/api/health", s.url))
+        .header("User-Agent", agent)
+        .send()
+        .await
+        .unwrap();
+    let body = logs_until(&s, "filter=data.userAgent~%22agent%22", 1).await;
+    assert_eq!(body["items"][0]["data"]["userAgent"], agent);
     let (status, _) = s.call(Method::GET, "/api/logs/missing", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let body = logs_until(&s, "filter=data.status%3D404", 1).await;

@@ -84,14 +84,40 @@ pub fn write_value(out: &mut Vec<u8>, value: &Json) {
     }
 }
 
-/// `"key":` for the next entry of an object being written; `first` says whether it
-/// opens the object (no comma before it).
-pub fn write_key(out: &mut Vec<u8>, key: &str, first: bool) {
-    if !first {
-        out.push(b',');
+/// A JSON object being written into a buffer: entries in order, then [`Object::end`].
+pub struct Object<'a> {
+    out: &'a mut Vec<u8>,
+    empty: bool,
+}
+
+impl<'a> Object<'a> {
+    pub fn begin(out: &'a mut Vec<u8>) -> Object<'a> {
+        out.push(b'{');
+        Object { out, empty: true }
     }
-    write_str(out, key);
-    out.push(b':');
+
+    /// Writes `"key":` and returns the buffer, for the caller to write the value.
+    pub fn key(&mut self, key: &str) -> &mut Vec<u8> {
+        if !self.empty {
+            self.out.push(b',');
+        }
+        self.empty = false;
+        write_str(self.out, key);
+        self.out.push(b':');
+        self.out
+    }
+
+    pub fn str(&mut self, key: &str, value: &str) {
+        write_str(self.key(key), value);
+    }
+
+    pub fn value(&mut self, key: &str, value: &Json) {
+        write_value(self.key(key), value);
+    }
+
+    pub fn end(self) {
+        self.out.push(b'}');
+    }
 }
 
 #[cfg(test)]
@@ -145,11 +171,15 @@ mod tests {
         });
         assert_eq!(value_json(&v), serde_json::to_string(&v).unwrap());
         let mut out = Vec::new();
-        write_key(&mut out, "a\"", true);
-        write_value(&mut out, &json!(1));
-        write_key(&mut out, "b", false);
-        write_value(&mut out, &json!("x"));
-        assert_eq!(out, b"\"a\\\"\":1,\"b\":\"x\"");
+        let mut object = Object::begin(&mut out);
+        object.value("a\"", &json!(1));
+        object.str("b", "x");
+        object.key("c").extend_from_slice(b"[]");
+        object.end();
+        assert_eq!(out, b"{\"a\\\"\":1,\"b\":\"x\",\"c\":[]}");
+        let mut out = Vec::new();
+        Object::begin(&mut out).end();
+        assert_eq!(out, b"{}");
     }
 
     fn json_value() -> impl Strategy<Value = Json> {

@@ -81,16 +81,13 @@ impl RecordJson {
     /// The record's JSON, appended to `out`.
     pub fn write_json(&self, out: &mut Vec<u8>) {
         let collection = &*self.collection;
-        out.push(b'{');
-        json_out::write_key(out, "collectionId", true);
-        json_out::write_str(out, &collection.id);
-        json_out::write_key(out, "collectionName", false);
-        json_out::write_str(out, &collection.name);
+        let mut object = json_out::Object::begin(out);
+        object.str("collectionId", &collection.id);
+        object.str("collectionName", &collection.name);
         for (field, value) in visible(collection, &self.record, &self.opts) {
-            json_out::write_key(out, &field.name, false);
-            write_conformed(out, &field.kind, value);
+            write_conformed(object.key(&field.name), &field.kind, value);
         }
-        out.push(b'}');
+        object.end();
     }
 }
 

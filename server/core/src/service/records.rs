@@ -46,33 +46,30 @@ impl ListOutput {
     /// The envelope as JSON (`{page, perPage, totalItems, totalPages, items}`), in a
     /// buffer sized for its items.
     pub fn to_json(&self) -> Vec<u8> {
-        use crate::record::json_out::{write_key, write_value};
+        use crate::record::json_out::{write_value, Object};
         let mut out = Vec::with_capacity(128 + BYTES_PER_ITEM * self.items.len());
-        out.push(b'{');
-        for (i, (key, n)) in [
+        let mut object = Object::begin(&mut out);
+        for (key, n) in [
             ("page", self.page as i64),
             ("perPage", self.per_page as i64),
             ("totalItems", self.total_items),
             ("totalPages", self.total_pages),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            write_key(&mut out, key, i == 0);
-            write_value(&mut out, &Json::from(n));
+        ] {
+            object.value(key, &Json::from(n));
         }
-        write_key(&mut out, "items", false);
-        out.push(b'[');
+        let items = object.key("items");
+        items.push(b'[');
         for (i, item) in self.items.iter().enumerate() {
             if i > 0 {
-                out.push(b',');
+                items.push(b',');
             }
             match item {
-                Rendered::Json(json) => write_value(&mut out, json),
-                Rendered::Plain(record) => record.write_json(&mut out),
+                Rendered::Json(json) => write_value(items, json),
+                Rendered::Plain(record) => record.write_json(items),
             }
         }
-        out.extend_from_slice(b"]}");
+        items.push(b']');
+        object.end();
         out
     }
 }
