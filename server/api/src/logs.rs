@@ -13,7 +13,7 @@ use basalt_core::logs::{self, LogBatch, LogEntry, LogStore};
 use basalt_core::record::json_out::Object;
 use basalt_core::service::{Principal, Services};
 use basalt_core::{Code, Error};
-use poem::http::{header, HeaderValue, Method, Uri};
+use poem::http::{header, HeaderValue, Method};
 use poem::web::{Json, Path};
 use poem::{handler, Endpoint, IntoResponse, Request, Response, Result};
 use serde_json::{json, Map, Value};
@@ -35,33 +35,45 @@ const INFO: i64 = 0;
 const WARN: i64 = 4;
 const ERROR: i64 = 8;
 
-/// What the middleware captured of one request. It holds handles, not copies (the URI
-/// and the header values share the request's buffers), so the request pays for
-/// little more than a channel send; the writer builds the [`LogEntry`] and resolves
-/// the auth, a batch at a time.
+/// What the middleware captured of one request, for the writer to build the entry
+/// from and resolve the auth of, a batch at a time. Its texts are copied into one
+/// buffer: a handle into the request (a header value, the URI) would keep the
+/// connection's whole read buffer alive while the entry waits in the queue.
 pub struct Pending {
     at: SystemTime,
     elapsed: Duration,
     level: i64,
     status: u16,
     method: Method,
-    uri: Uri,
     /// The client's and the connection's addresses; `None` when IPs are not logged.
     user_ip: Option<IpAddr>,
     remote_ip: Option<IpAddr>,
-    user_agent: Option<HeaderValue>,
-    referer: Option<HeaderValue>,
-    token: Option<HeaderValue>,
+    /// The URL (path and query), the user agent, the referer and the `Authorization`
+    /// value, one after the other; `ends` says where each one ends.
+    texts: String,
+    ends: [usize; 4],
+}
+
+/// Which of [`Pending::texts`].
+#[derive(Clone, Copy)]
+enum Text {
+    Url,
+    UserAgent,
+    Referer,
+    Token,
 }
 
 impl Pending {
+    fn text(&self, which: Text) -> &str {
+        let i = which as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.texts[start..self.ends[i]]
+    }
+
     /// Adds the entry to `batch`, with the caller `auth` resolved to. It is written
     /// straight as the line a [`LogEntry`] serializes to, without building one.
-    fn add_to(self, batch: &mut LogBatch, auth: &Auth) {
-        let url = self
-            .uri
-            .path_and_query()
-            .map_or_else(|| self.uri.path(), |p| p.as_str());
+    fn add_to(&self, batch: &mut LogBatch, auth: &Auth) {
+        let url = self.text(Text::Url);
         let ip = |ip: Option<IpAddr>| ip.map(|ip| ip.to_string()).unwrap_or_default();
         let created = basalt_core::time::format_system(self.at);
         batch.push_with(&created, |out| {
@@ -80,8 +92,8 @@ impl Pending {
             data.value("execTime", &Value::from(exec_time));
             data.str("userIP", &ip(self.user_ip));
             data.str("remoteIP", &ip(self.remote_ip));
-            data.str("userAgent", text(self.user_agent.as_ref()));
-            data.str("referer", text(self.referer.as_ref()));
+            data.str("userAgent", self.text(Text::UserAgent));
+            data.str("referer", self.text(Text::Referer));
             if let Some(id) = &auth.id {
                 data.str("authId", id);
             }
@@ -172,17 +184,15 @@ async fn write(store: &Arc<dyn LogStore>, services: &Weak<Services>, batch: Vec<
     let done = tokio::task::spawn_blocking(move || {
         let services = services.upgrade();
         // A batch usually comes from a few callers: each token is resolved once.
-        let mut callers: HashMap<HeaderValue, Auth> = HashMap::new();
-        let guest = Auth::default();
+        let mut callers: HashMap<String, Auth> = HashMap::new();
         let mut lines = LogBatch::default();
-        for mut p in batch {
-            let auth = match p.token.take() {
-                Some(token) => &*callers
-                    .entry(token)
-                    .or_insert_with_key(|token| resolve(services.as_deref(), text(Some(token)))),
-                None => &guest,
-            };
-            p.add_to(&mut lines, auth);
+        for p in batch {
+            let token = p.text(Text::Token);
+            if !callers.contains_key(token) {
+                let auth = resolve(services.as_deref(), token);
+                callers.insert(token.to_owned(), auth);
+            }
+            p.add_to(&mut lines, &callers[token]);
         }
         store.append(&lines)
     })
@@ -238,14 +248,23 @@ pub async fn observe<E: Endpoint>(next: E, req: Request) -> Result<Response> {
         } else {
             (None, None)
         };
-        let header = |name| req.headers().get(name).cloned();
-        (
-            user_ip,
-            remote_ip,
+        let url = req
+            .uri()
+            .path_and_query()
+            .map_or_else(|| req.uri().path(), |p| p.as_str());
+        let header = |name| text(req.headers().get(name));
+        let parts = [
+            url,
             header(header::USER_AGENT),
             header(header::REFERER),
             header(header::AUTHORIZATION),
-        )
+        ];
+        let mut texts = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+        let ends = parts.map(|part| {
+            texts.push_str(part);
+            texts.len()
+        });
+        (user_ip, remote_ip, texts, ends)
     });
     let out = next.call(req).await.map(IntoResponse::into_response);
     let status = match &out {
@@ -254,7 +273,7 @@ pub async fn observe<E: Endpoint>(next: E, req: Request) -> Result<Response> {
     };
     let elapsed = started.elapsed();
     state.metrics.observe(uri.path(), status, elapsed);
-    let Some((user_ip, remote_ip, user_agent, referer, token)) = captured else {
+    let Some((user_ip, remote_ip, texts, ends)) = captured else {
         return out;
     };
     let level = match status {
@@ -272,12 +291,10 @@ pub async fn observe<E: Endpoint>(next: E, req: Request) -> Result<Response> {
             level,
             status,
             method,
-            uri,
             user_ip,
             remote_ip,
-            user_agent,
-            referer,
-            token,
+            texts,
+            ends,
         };
         if sink.tx.try_send(pending).is_err() {
             sink.dropped.fetch_add(1, Ordering::Relaxed);
