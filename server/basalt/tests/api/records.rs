@@ -456,3 +456,111 @@ async fn creates_racing_a_schema_change_all_land_in_the_new_index() {
     assert_eq!(listed, acknowledged);
     assert_eq!(listed.len(), 300);
 }
+
+/// Signs up `email` in the `members` auth collection and returns (id, token).
+async fn member(s: &TestServer, email: &str) -> (String, String) {
+    let body = json!({"email": email, "password": "password123", "passwordConfirm": "password123"});
+    let (status, record) = s
+        .call_as(
+            None,
+            Method::POST,
+            "/api/collections/members/records",
+            Some(body),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{record}");
+    let login = json!({"identity": email, "password": "password123"});
+    let (status, auth) = s
+        .call_as(
+            None,
+            Method::POST,
+            "/api/collections/members/auth-with-password",
+            Some(login),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{auth}");
+    let id = record["id"].as_str().unwrap().to_owned();
+    (id, auth["token"].as_str().unwrap().to_owned())
+}
+
+/// List totals are cached until the next write; a total that depends on the caller
+/// (`@request.*`) or on the clock (`@now`) must not be reused for another caller or
+/// once time has moved on.
+#[tokio::test]
+async fn cached_list_totals_follow_the_caller_and_the_clock() {
+    let s = TestServer::start().await;
+    s.create_collection(json!({
+        "name": "members", "type": "auth", "fields": [],
+        "createRule": "", "listRule": "", "viewRule": "",
+    }))
+    .await;
+    s.create_collection(json!({
+        "name": "notes", "listRule": "", "viewRule": "",
+        "fields": [{"name": "owner", "type": "text"}, {"name": "due", "type": "date"}],
+    }))
+    .await;
+    let (a, a_token) = member(&s, "a@example.com").await;
+    let (b, b_token) = member(&s, "b@example.com").await;
+    for owner in [&a, &a, &a, &b] {
+        s.create_record("notes", json!({"owner": owner})).await;
+    }
+    let total = |token: String, query: &str| {
+        let (s, query) = (&s, query.to_owned());
+        async move {
+            let path = format!("/api/collections/notes/records?{query}");
+            let (status, body) = s.call_as(Some(&token), Method::GET, &path, None).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            body["totalItems"].as_i64().unwrap()
+        }
+    };
+    // Only superusers may filter by @request.*: two of them, each owning notes.
+    let (status, other) = s
+        .call(
+            Method::POST,
+            "/api/collections/_superusers/records",
+            Some(json!({"email": "root2@example.com", "password": "password123", "passwordConfirm": "password123"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{other}");
+    let (_, login) = s
+        .call_as(
+            None,
+            Method::POST,
+            "/api/collections/_superusers/auth-with-password",
+            Some(json!({"identity": "root2@example.com", "password": "password123"})),
+        )
+        .await;
+    let other_token = login["token"].as_str().unwrap().to_owned();
+    s.create_record("notes", json!({"owner": other["id"]}))
+        .await;
+    let (_, me) = s
+        .call(
+            Method::GET,
+            "/api/collections/_superusers/records?filter=email!%3D%22root2%40example.com%22",
+            None,
+        )
+        .await;
+    let me = me["items"][0]["id"].as_str().unwrap().to_owned();
+    s.create_record("notes", json!({"owner": me})).await;
+    s.create_record("notes", json!({"owner": me})).await;
+    let mine = "filter=owner%3D%40request.auth.id";
+    assert_eq!(total(s.token.clone(), mine).await, 2);
+    assert_eq!(total(other_token.clone(), mine).await, 1);
+    assert_eq!(total(s.token.clone(), mine).await, 2);
+    // Members are not asked: their own filter by owner is a plain one.
+    assert_eq!(
+        total(a_token, &format!("filter=owner%3D%22{a}%22")).await,
+        3
+    );
+
+    // A note due in a moment: counted as upcoming now, and not once it is past.
+    let soon = (chrono::Utc::now() + chrono::Duration::milliseconds(1500))
+        .format("%Y-%m-%d %H:%M:%S%.3fZ")
+        .to_string();
+    s.create_record("notes", json!({"owner": a, "due": soon}))
+        .await;
+    let upcoming = "filter=due%3E%40now";
+    assert_eq!(total(b_token.clone(), upcoming).await, 1);
+    tokio::time::sleep(std::time::Duration::from_millis(1700)).await;
+    assert_eq!(total(b_token, upcoming).await, 0);
+}

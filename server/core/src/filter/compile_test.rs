@@ -171,6 +171,20 @@ fn filters_that_are_nothing_but_their_constraints() {
 }
 
 #[test]
+fn filters_that_read_the_clock() {
+    let fx = Fx::new();
+    let clock = |f: &str| fx.compile("posts", f, &opts()).unwrap().reads_clock();
+    assert!(clock("created >= @now"));
+    assert!(clock(
+        "views > 5 && (published = true || created < @todayStart)"
+    ));
+    assert!(clock("strftime('%Y', created) = strftime('%Y')"));
+    assert!(clock("author.created > @yesterday"));
+    assert!(!clock("views > 5 && created > '2026-01-01 00:00:00.000Z'"));
+    assert!(!clock("author.name = 'x' || title ~ '@now'"));
+}
+
+#[test]
 fn index_constraints() {
     let fx = Fx::new();
     let posts = fx.coll("posts");

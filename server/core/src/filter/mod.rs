@@ -203,6 +203,12 @@ impl Filter {
         })
     }
 
+    /// Whether checking a record reads the clock (date macros, `strftime`): its
+    /// result may change with no write at all.
+    pub fn reads_clock(&self) -> bool {
+        self.inner.node.reads_clock()
+    }
+
     /// `self && other`, for filters of the same collection. Relation joins with the
     /// same path are shared, as between an API rule and a client filter in PocketBase.
     pub fn and(self, other: Filter) -> Filter {

@@ -173,6 +173,15 @@ pub fn union(sets: &[&Free]) -> Free {
 }
 
 impl Node {
+    /// Whether checking it reads the clock: date macros (`@now`, …) or `strftime`.
+    pub fn reads_clock(&self) -> bool {
+        match self {
+            Node::And(nodes, _) | Node::Or(nodes, _) => nodes.iter().any(Node::reads_clock),
+            Node::Cmp(cmp) => cmp.left.reads_clock() || cmp.right.reads_clock(),
+            Node::Rule { rule, .. } => rule.reads_clock(),
+        }
+    }
+
     pub fn free(&self) -> &Free {
         match self {
             Node::And(_, f) | Node::Or(_, f) | Node::Rule { free: f, .. } => f,
@@ -220,6 +229,18 @@ fn remap_free(free: &mut Free, map: &[AliasId]) {
 }
 
 impl Operand {
+    fn reads_clock(&self) -> bool {
+        match &self.term {
+            // `strftime` without a time, or with `'now'`: counted as reading it always.
+            Term::Macro(_) | Term::Strftime(_) => true,
+            Term::Auth(variants) => variants
+                .iter()
+                .any(|v| v.operand.as_ref().is_ok_and(Operand::reads_clock)),
+            Term::Geo(args) => args.iter().any(Operand::reads_clock),
+            Term::Const(_) | Term::Col { .. } | Term::Request(_) | Term::Changed { .. } => false,
+        }
+    }
+
     /// A constant or a field of the record itself, with nothing else to check.
     pub fn is_direct(&self) -> bool {
         let simple = match &self.term {

@@ -191,27 +191,33 @@ impl Services {
             };
             return self.search_records(who, permit, collection, list).map(Some);
         }
+        // A cached total answers the same question only: one that reads the clock is
+        // counted every time, and one that depends on the caller (a rule's condition,
+        // or `@request.*` in a superuser's filter) is kept per caller.
+        let reuse_total = !params.skip_total && !filter.as_ref().is_some_and(Filter::reads_clock);
+        let per_caller = permit.condition().is_some() || params.filter.contains("@request");
         let count_key = format!(
             "{}\u{0}{}\u{0}{}",
             params.filter,
-            permit
-                .condition()
-                .map(|_| permit.cache_scope())
-                .unwrap_or_default(),
+            if per_caller {
+                permit.cache_scope()
+            } else {
+                String::new()
+            },
             permit.is_superuser()
         );
         let mut version = self.counts.version();
-        let mut cached_total = if params.skip_total {
-            None
-        } else {
+        let mut cached_total = if reuse_total {
             self.counts.get(&collection.id, &count_key, version)
+        } else {
+            None
         };
         if budget.is_some() && !params.skip_total && cached_total.is_none() {
             // Counting reads every match.
             return Ok(None);
         }
         let mut counting = None;
-        if !params.skip_total && cached_total.is_none() {
+        if reuse_total && cached_total.is_none() {
             counting = Some(self.counts.counting(&collection.id, &count_key));
             // Someone may have counted while this request waited.
             version = self.counts.version();
@@ -230,7 +236,7 @@ impl Services {
         if result.over_budget {
             return Ok(None);
         }
-        if let Some(total) = result.total {
+        if let Some(total) = result.total.filter(|_| reuse_total) {
             self.counts.put(&collection.id, count_key, version, total);
         }
         // Counted (or failed): the others waiting for this total go on.
