@@ -155,6 +155,21 @@ impl TestServer {
         out
     }
 
+    /// Signs `email` up in the auth collection `collection` (password `password123`)
+    /// and signs it in: the record and its token.
+    pub async fn sign_up(&self, collection: &str, email: &str) -> (Value, String) {
+        let password = "password123";
+        let body = json!({"email": email, "password": password, "passwordConfirm": password});
+        let path = format!("/api/collections/{collection}/records");
+        let (status, record) = self.call_as(None, Method::POST, &path, Some(body)).await;
+        assert_eq!(status, StatusCode::OK, "{record}");
+        let login = json!({"identity": email, "password": password});
+        let path = format!("/api/collections/{collection}/auth-with-password");
+        let (status, auth) = self.call_as(None, Method::POST, &path, Some(login)).await;
+        assert_eq!(status, StatusCode::OK, "{auth}");
+        (record, auth["token"].as_str().unwrap().to_owned())
+    }
+
     /// Stops the server and waits for its shutdown; returns the data directory, which
     /// is deleted when dropped.
     pub async fn shutdown(mut self) -> tempfile::TempDir {

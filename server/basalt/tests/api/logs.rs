@@ -142,25 +142,8 @@ async fn logs_name_each_caller_and_follow_the_ip_and_auth_id_settings() {
         "createRule": "", "listRule": "", "viewRule": "",
     }))
     .await;
-    let (status, member) = s
-        .call_as(
-            None,
-            Method::POST,
-            "/api/collections/members/records",
-            Some(json!({"email": "m@example.com", "password": "password123", "passwordConfirm": "password123"})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{member}");
-    let (status, login) = s
-        .call_as(
-            None,
-            Method::POST,
-            "/api/collections/members/auth-with-password",
-            Some(json!({"identity": "m@example.com", "password": "password123"})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{login}");
-    let member_token = login["token"].as_str().unwrap();
+    let (member, member_token) = s.sign_up("members", "m@example.com").await;
+    let member_token = member_token.as_str();
     let (_, me) = s
         .call(Method::GET, "/api/collections/_superusers/records", None)
         .await;

@@ -457,32 +457,6 @@ async fn creates_racing_a_schema_change_all_land_in_the_new_index() {
     assert_eq!(listed.len(), 300);
 }
 
-/// Signs up `email` in the `members` auth collection and returns (id, token).
-async fn member(s: &TestServer, email: &str) -> (String, String) {
-    let body = json!({"email": email, "password": "password123", "passwordConfirm": "password123"});
-    let (status, record) = s
-        .call_as(
-            None,
-            Method::POST,
-            "/api/collections/members/records",
-            Some(body),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{record}");
-    let login = json!({"identity": email, "password": "password123"});
-    let (status, auth) = s
-        .call_as(
-            None,
-            Method::POST,
-            "/api/collections/members/auth-with-password",
-            Some(login),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{auth}");
-    let id = record["id"].as_str().unwrap().to_owned();
-    (id, auth["token"].as_str().unwrap().to_owned())
-}
-
 /// List totals are cached until the next write; a total that depends on the caller
 /// (`@request.*`) or on the clock (`@now`) must not be reused for another caller or
 /// once time has moved on.
@@ -499,8 +473,9 @@ async fn cached_list_totals_follow_the_caller_and_the_clock() {
         "fields": [{"name": "owner", "type": "text"}, {"name": "due", "type": "date"}],
     }))
     .await;
-    let (a, a_token) = member(&s, "a@example.com").await;
-    let (b, b_token) = member(&s, "b@example.com").await;
+    let (a, a_token) = s.sign_up("members", "a@example.com").await;
+    let (b, b_token) = s.sign_up("members", "b@example.com").await;
+    let (a, b) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
     for owner in [&a, &a, &a, &b] {
         s.create_record("notes", json!({"owner": owner})).await;
     }
