@@ -67,10 +67,6 @@ impl LogBatch {
             (day.as_str(), lines)
         })
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.text.is_empty()
-    }
 }
 
 /// The UTC day (`YYYY-MM-DD`) an entry created at `created` belongs to.
